@@ -137,6 +137,13 @@ pool_atexit(void)
 	co_pool_trim();
 }
 
+/* Clock destruction took a pending pooled callout off its queue. */
+static void
+pool_orphan(struct co_callout *c)
+{
+	co_pool_return((struct co_pool_entry *)(void *)c);
+}
+
 static void
 pool_init(void)
 {
@@ -147,6 +154,11 @@ pool_init(void)
 		LIST_INIT(&pool_shards[i].partial);
 		LIST_INIT(&pool_shards[i].empty);
 	}
+	/*
+	 * Set before the first lend, so a clock destroy that finds a pooled
+	 * callout (armed after this, under its queue lock) sees it.
+	 */
+	co_pooled_orphan = pool_orphan;
 	atexit(pool_atexit);
 	atomic_store(&pool_ready, true);
 }

@@ -12,36 +12,12 @@
 
 #include <callout/timeout.h>
 
+#include "check.h"
 #include "pool.h"
 
 #define SLAB 64 /* entries per slab, as in pool.c */
 
-static int failures;
-
-#define CHECK_EQ(what, expected, got) \
-	do { \
-		unsigned long long e_ = (unsigned long long)(expected); \
-		unsigned long long g_ = (unsigned long long)(got); \
-		if (e_ != g_) { \
-			fprintf(stderr, \
-			    "%s:%d: %s: expected %llu, got %llu\n", __func__, \
-			    __LINE__, (what), e_, g_); \
-			failures++; \
-		} \
-	} while (0)
-
-#define CHECK(what, cond) CHECK_EQ((what), 1, !!(cond))
-
 static char owner_a, owner_b;
-
-static double
-test_scale(void)
-{
-	const char *s = getenv("CALLOUT_TEST_SCALE");
-	double v = s != NULL ? strtod(s, NULL) : 1.0;
-
-	return v > 0 ? v : 1.0;
-}
 
 static struct callout_pool_counters
 counters(void)
@@ -65,12 +41,12 @@ high_water_is_most_lent_at_once(void)
 		co_pool_return(e[i]);
 	for (i = 0; i < 7; i++)
 		e[i] = co_pool_lend(&owner_a, false);
-	CHECK_EQ("high water after 10 then 7", 10, counters().high_water);
-	CHECK_EQ("in use", 7, counters().in_use);
+	CHECK_EQ(counters().high_water, 10);
+	CHECK_EQ(counters().in_use, 7);
 	for (i = 0; i < 7; i++)
 		co_pool_return(e[i]);
-	CHECK_EQ("in use at the end", 0, counters().in_use);
-	CHECK_EQ("lends", 17, counters().lends);
+	CHECK_EQ(counters().in_use, 0);
+	CHECK_EQ(counters().lends, 17);
 }
 
 static void
@@ -80,21 +56,20 @@ lend_gives_zeroed_entry_with_owner(void)
 	size_t i;
 
 	e = co_pool_lend(&owner_a, true);
-	CHECK("lend succeeds", e != NULL);
-	CHECK("owner recorded", e->owner == &owner_a);
-	CHECK_EQ("generation is odd while lent", 1, e->gen & 1);
+	CHECK(e != NULL);
+	CHECK(e->owner == &owner_a);
+	CHECK_EQ(e->gen & 1, 1);
 	for (i = 0; i < sizeof(e->co); i++)
-		CHECK_EQ("co zeroed", 0, ((unsigned char *)&e->co)[i]);
-	CHECK("data zeroed",
-	    e->data[0] == NULL && e->data[1] == NULL && e->data[2] == NULL);
+		CHECK_EQ(((unsigned char *)&e->co)[i], 0);
+	CHECK(e->data[0] == NULL && e->data[1] == NULL && e->data[2] == NULL);
 	e->co.arg = &owner_b; /* dirty it: the next lend must zero it */
 	e->data[2] = &owner_b;
 	co_pool_return(e);
 	f = co_pool_lend(&owner_b, false);
-	CHECK("last returned is lent first", f == e);
-	CHECK("co.arg zeroed on re-lend", f->co.arg == NULL);
-	CHECK("data zeroed on re-lend", f->data[2] == NULL);
-	CHECK("new owner", f->owner == &owner_b);
+	CHECK(f == e);
+	CHECK(f->co.arg == NULL);
+	CHECK(f->data[2] == NULL);
+	CHECK(f->owner == &owner_b);
 	co_pool_return(f);
 }
 
@@ -108,24 +83,21 @@ pin_finds_only_the_current_generation(void)
 	index = e->index;
 	gen = e->gen;
 	p = co_pool_pin(index, gen);
-	CHECK("pin of a lent entry", p == e);
+	CHECK(p == e);
 	co_pool_unpin(p);
-	CHECK(
-	    "pin with a later generation", co_pool_pin(index, gen + 2) == NULL);
-	CHECK("pin with the free generation",
-	    co_pool_pin(index, gen + 1) == NULL);
-	CHECK("pin with generation 0", co_pool_pin(index, 0) == NULL);
+	CHECK(co_pool_pin(index, gen + 2) == NULL);
+	CHECK(co_pool_pin(index, gen + 1) == NULL);
+	CHECK(co_pool_pin(index, 0) == NULL);
 	co_pool_return(e);
-	CHECK("pin after return", co_pool_pin(index, gen) == NULL);
+	CHECK(co_pool_pin(index, gen) == NULL);
 	e = co_pool_lend(&owner_a, false);
-	CHECK_EQ("same entry reused", index, e->index);
-	CHECK(
-	    "stale generation no longer pins", co_pool_pin(index, gen) == NULL);
+	CHECK_EQ(e->index, index);
+	CHECK(co_pool_pin(index, gen) == NULL);
 	p = co_pool_pin(e->index, e->gen);
-	CHECK("new generation pins", p == e);
+	CHECK(p == e);
 	co_pool_return_pinned(p);
-	CHECK("return_pinned returned it", co_pool_pin(index, gen + 2) == NULL);
-	CHECK_EQ("in use", 0, counters().in_use);
+	CHECK(co_pool_pin(index, gen + 2) == NULL);
+	CHECK_EQ(counters().in_use, 0);
 }
 
 /* Any 64 bits name nothing unless they name a lent entry exactly. */
@@ -140,7 +112,7 @@ garbage_names_never_pin(void)
 
 	for (j = 0; j < 3 * SLAB; j++)
 		e[j] = co_pool_lend(&owner_a, false);
-	n = (long)(200000 * test_scale());
+	n = (long)(200000 * check_scale());
 	for (i = 0; i < n; i++) {
 		x ^= x << 13;
 		x ^= x >> 7;
@@ -157,15 +129,13 @@ garbage_names_never_pin(void)
 		struct co_pool_entry *p = co_pool_pin(index, gen);
 		if (p != NULL) {
 			hits++;
-			CHECK("pinned entry matches its name",
-			    p->index == index && p->gen == gen);
+			CHECK(p->index == index && p->gen == gen);
 			co_pool_unpin(p);
 		}
 	}
-	CHECK_EQ("pins of garbage names", expect, hits);
+	CHECK_EQ(hits, expect);
 	for (j = 0; j < 3 * SLAB; j++) {
-		CHECK("real name still pins",
-		    co_pool_pin(e[j]->index, e[j]->gen) == e[j]);
+		CHECK(co_pool_pin(e[j]->index, e[j]->gen) == e[j]);
 		co_pool_unpin(e[j]);
 		co_pool_return(e[j]);
 	}
@@ -184,8 +154,7 @@ names_from_freed_slabs_stay_dead(void)
 		for (i = 0; i < N; i++) {
 			e[i] = co_pool_lend(&owner_a, false);
 			if (round > 0)
-				CHECK("old name does not pin",
-				    co_pool_pin(index[i], gen[i]) == NULL);
+				CHECK(co_pool_pin(index[i], gen[i]) == NULL);
 		}
 		for (i = 0; i < N; i++) {
 			index[i] = e[i]->index;
@@ -194,14 +163,13 @@ names_from_freed_slabs_stay_dead(void)
 		for (i = 0; i < N; i++)
 			co_pool_return(e[i]);
 		co_pool_trim();
-		CHECK_EQ("all slabs freed by trim", 0, counters().slabs);
+		CHECK_EQ(counters().slabs, 0);
 	}
 	/* Reuse of each old slot and entry with the same number of lends. */
 	for (i = 0; i < N; i++)
 		e[i] = co_pool_lend(&owner_a, false);
 	for (i = 0; i < N; i++) {
-		CHECK("old name does not pin after slab reuse",
-		    co_pool_pin(index[i], gen[i]) == NULL);
+		CHECK(co_pool_pin(index[i], gen[i]) == NULL);
 		co_pool_return(e[i]);
 	}
 }
@@ -214,34 +182,34 @@ slabs_grow_and_shrink_keeping_one(void)
 	int i;
 
 	co_pool_trim();
-	CHECK_EQ("no slabs after trim", 0, counters().slabs);
+	CHECK_EQ(counters().slabs, 0);
 	e[0] = co_pool_lend(&owner_a, false);
-	CHECK_EQ("one slab for one lend", 1, counters().slabs);
+	CHECK_EQ(counters().slabs, 1);
 	for (i = 1; i < SLAB; i++)
 		e[i] = co_pool_lend(&owner_a, false);
-	CHECK_EQ("one slab holds a slab's worth", 1, counters().slabs);
+	CHECK_EQ(counters().slabs, 1);
 	e[SLAB] = co_pool_lend(&owner_a, false);
-	CHECK_EQ("the next lend adds a slab", 2, counters().slabs);
+	CHECK_EQ(counters().slabs, 2);
 	for (i = SLAB + 1; i < N; i++)
 		e[i] = co_pool_lend(&owner_a, false);
-	CHECK_EQ("five slabs", 5, counters().slabs);
+	CHECK_EQ(counters().slabs, 5);
 	for (i = 0; i < N; i++)
 		co_pool_return(e[i]);
-	CHECK_EQ("all free: one slab kept", 1, counters().slabs);
-	CHECK_EQ("in use", 0, counters().in_use);
+	CHECK_EQ(counters().slabs, 1);
+	CHECK_EQ(counters().in_use, 0);
 	/* Arm-fire in a loop at a slab boundary does not allocate. */
 	for (i = 0; i < SLAB; i++)
 		e[i] = co_pool_lend(&owner_a, false);
 	for (i = 0; i < 1000; i++) {
 		e[SLAB] = co_pool_lend(&owner_a, false);
 		co_pool_return(e[SLAB]);
-		CHECK_EQ("slabs at a boundary", 2, counters().slabs);
+		CHECK_EQ(counters().slabs, 2);
 	}
 	for (i = 0; i < SLAB; i++)
 		co_pool_return(e[i]);
-	CHECK_EQ("one slab kept", 1, counters().slabs);
+	CHECK_EQ(counters().slabs, 1);
 	co_pool_trim();
-	CHECK_EQ("trim frees the last", 0, counters().slabs);
+	CHECK_EQ(counters().slabs, 0);
 }
 
 static void
@@ -250,12 +218,12 @@ trim_keeps_slabs_while_anything_is_lent(void)
 	struct co_pool_entry *e = co_pool_lend(&owner_a, false);
 
 	co_pool_trim();
-	CHECK_EQ("slab of a lent entry survives trim", 1, counters().slabs);
-	CHECK("entry still pins", co_pool_pin(e->index, e->gen) == e);
+	CHECK_EQ(counters().slabs, 1);
+	CHECK(co_pool_pin(e->index, e->gen) == e);
 	co_pool_unpin(e);
 	co_pool_return(e);
 	co_pool_trim();
-	CHECK_EQ("then freed", 0, counters().slabs);
+	CHECK_EQ(counters().slabs, 0);
 }
 
 static void
@@ -268,31 +236,31 @@ cap_refuses_capped_lends_only(void)
 	callout_pool_set_cap(3);
 	for (i = 0; i < 3; i++) {
 		e[i] = co_pool_lend(&owner_a, true);
-		CHECK("capped lend under the cap", e[i] != NULL);
+		CHECK(e[i] != NULL);
 	}
 	before = counters();
 	errno = 0;
 	f = co_pool_lend(&owner_a, true);
-	CHECK("capped lend at the cap is refused", f == NULL);
-	CHECK_EQ("errno", ENOMEM, errno);
+	CHECK(f == NULL);
+	CHECK_EQ(errno, ENOMEM);
 	after = counters();
-	CHECK_EQ("failures counted", before.failures + 1, after.failures);
-	CHECK_EQ("in use unchanged", before.in_use, after.in_use);
-	CHECK_EQ("lends unchanged", before.lends, after.lends);
-	CHECK_EQ("slabs unchanged", before.slabs, after.slabs);
+	CHECK_EQ(after.failures, before.failures + 1);
+	CHECK_EQ(after.in_use, before.in_use);
+	CHECK_EQ(after.lends, before.lends);
+	CHECK_EQ(after.slabs, before.slabs);
 	g = co_pool_lend(&owner_b, false);
-	CHECK("uncapped lend passes the cap", g != NULL);
+	CHECK(g != NULL);
 	co_pool_return(e[0]);
 	f = co_pool_lend(&owner_a, true);
-	CHECK("still refused: the uncapped lend counts", f == NULL);
+	CHECK(f == NULL);
 	co_pool_return(g);
 	f = co_pool_lend(&owner_a, true);
-	CHECK("room again after a return", f != NULL);
+	CHECK(f != NULL);
 	co_pool_return(f);
 	callout_pool_set_cap(0);
 	for (i = 1; i < 3; i++)
 		co_pool_return(e[i]);
-	CHECK_EQ("in use", 0, counters().in_use);
+	CHECK_EQ(counters().in_use, 0);
 }
 
 struct worker {
@@ -349,36 +317,31 @@ threads_lend_and_return_concurrently(void)
 	int i;
 
 	for (i = 0; i < 6; i++) {
-		w[i].n = (long)(200000 * test_scale());
+		w[i].n = (long)(200000 * check_scale());
 		w[i].fails = 0;
 		pthread_create(&w[i].t, NULL, worker_run, &w[i]);
 	}
 	for (i = 0; i < 6; i++) {
 		pthread_join(w[i].t, NULL);
-		CHECK_EQ("pins that found another's entry", 0, w[i].fails);
+		CHECK_EQ(w[i].fails, 0);
 	}
-	CHECK_EQ("in use", 0, counters().in_use);
-	CHECK("high water bounded by 6 * 32 + earlier",
-	    counters().high_water <= 6 * 32 + 5 * SLAB);
+	CHECK_EQ(counters().in_use, 0);
+	CHECK(counters().high_water <= 6 * 32 + 5 * SLAB);
 	co_pool_trim();
-	CHECK_EQ("trim frees every shard", 0, counters().slabs);
+	CHECK_EQ(counters().slabs, 0);
 }
 
 int
 main(void)
 {
-	high_water_is_most_lent_at_once();
-	lend_gives_zeroed_entry_with_owner();
-	pin_finds_only_the_current_generation();
-	garbage_names_never_pin();
-	names_from_freed_slabs_stay_dead();
-	slabs_grow_and_shrink_keeping_one();
-	trim_keeps_slabs_while_anything_is_lent();
-	cap_refuses_capped_lends_only();
-	threads_lend_and_return_concurrently();
-	if (failures != 0) {
-		fprintf(stderr, "test_pool: %d checks failed\n", failures);
-		return 1;
-	}
-	return 0;
+	RUN(high_water_is_most_lent_at_once);
+	RUN(lend_gives_zeroed_entry_with_owner);
+	RUN(pin_finds_only_the_current_generation);
+	RUN(garbage_names_never_pin);
+	RUN(names_from_freed_slabs_stay_dead);
+	RUN(slabs_grow_and_shrink_keeping_one);
+	RUN(trim_keeps_slabs_while_anything_is_lent);
+	RUN(cap_refuses_capped_lends_only);
+	RUN(threads_lend_and_return_concurrently);
+	return check_finish();
 }

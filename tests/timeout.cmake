@@ -1,0 +1,14 @@
+# timeout(9) and the callout pool (timeout.md).
+callout_add_test(test_pool test_pool.c THREADED)
+callout_add_test(test_timeout test_timeout.c THREADED)
+callout_add_test(test_timeout_leak test_timeout_leak.c)
+callout_add_test(test_timeout_threads test_timeout_threads.c THREADED)
+
+# Reads a returned callout on purpose: AddressSanitizer must stop it.  A
+# plain build cannot see the bug and passes.  Not labelled "single": under
+# valgrind the read is (rightly) an error, which would fail the run.
+callout_add_test(test_timeout_pool_uaf test_timeout_pool_uaf.c)
+set_tests_properties(test_timeout_pool_uaf PROPERTIES LABELS poison)
+if(CALLOUT_SANITIZE STREQUAL "address")
+	set_tests_properties(test_timeout_pool_uaf PROPERTIES WILL_FAIL TRUE)
+endif()
