@@ -45,7 +45,8 @@ static int opt_nsizes;
 static size_t opt_ops = 1000000; /* operations of the hot/rearm/... phases */
 static const char *opt_out = "results";
 static const char *opt_trace;
-static const char *opt_workloads; /* comma list, NULL = all */
+static const char *opt_workloads;  /* comma list, NULL = all */
+static const char *opt_contenders; /* comma list, NULL = all */
 static double tsc_per_ns;
 static int exit_status;
 
@@ -470,19 +471,26 @@ heap_bytes(void)
 	return mi.uordblks + mi.hblkhd;
 }
 
+/* Is name in the comma-separated list (NULL: everything is)? */
 static bool
-want(const char *workload)
+in_list(const char *list, const char *name)
 {
 	const char *p;
-	size_t l = strlen(workload);
+	size_t l = strlen(name);
 
-	if (opt_workloads == NULL)
+	if (list == NULL)
 		return true;
-	for (p = opt_workloads; (p = strstr(p, workload)) != NULL; p += l)
-		if ((p == opt_workloads || p[-1] == ',') &&
+	for (p = list; (p = strstr(p, name)) != NULL; p += l)
+		if ((p == list || p[-1] == ',') &&
 		    (p[l] == ',' || p[l] == '\0'))
 			return true;
 	return false;
+}
+
+static bool
+want(const char *workload)
+{
+	return in_list(opt_workloads, workload);
 }
 
 /* Replay stream s on contender ci once; record timings and check. */
@@ -586,6 +594,8 @@ run_stream(struct stream *s, int reps)
 {
 	for (int rep = 0; rep < reps; rep++) {
 		for (int ci = 0; ci < NCONT; ci++) {
+			if (!in_list(opt_contenders, contenders[ci]->name))
+				continue;
 			fprintf(stderr, "\r  %s N=%-9llu rep %d/%d %-12s",
 			    s->ph[s->nph - 1].workload,
 			    (unsigned long long)s->n, rep + 1, reps,
@@ -902,6 +912,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: bench [--quick] [--sizes 1000,10000,...] [--reps R]\n"
 	    "             [--ops M] [--workloads fill,hot,...] [--trace FILE]"
+	    "\n             [--contenders heap,callout,...]"
 	    "\n             [--out DIR]\n"
 	    "workloads: fill fill-log hot rearm cancel+arm tcp expire "
 	    "idle next trace periodic threaded\n");
@@ -953,6 +964,9 @@ main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--workloads") == 0 &&
 		    i + 1 < argc) {
 			opt_workloads = argv[++i];
+		} else if (strcmp(argv[i], "--contenders") == 0 &&
+		    i + 1 < argc) {
+			opt_contenders = argv[++i];
 		} else if (strcmp(argv[i], "--trace") == 0 && i + 1 < argc) {
 			opt_trace = argv[++i];
 		} else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
@@ -1026,7 +1040,7 @@ main(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s/extra.csv", opt_out);
 		f = fopen(path, "w");
 		if (want("periodic"))
-			workload_periodic(f, opt_quick);
+			workload_periodic(f, opt_sizes, opt_nsizes, opt_reps);
 		if (want("threaded"))
 			workload_threaded(f, opt_quick);
 		if (f != NULL)

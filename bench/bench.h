@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <x86intrin.h>
 
 /* One operation: kind in the top 4 bits, timer id below, and an argument. */
@@ -34,6 +36,24 @@ op_make(uint32_t kind, uint32_t id, uint32_t arg)
 	struct op o = { (kind << OP_KIND_SHIFT) | id, arg };
 
 	return o;
+}
+
+/*
+ * Timer storage for every contender: zeroed and aligned to a cache line,
+ * so that no contender's timers straddle lines because of where malloc
+ * happened to put the array.
+ */
+static inline void *
+bench_alloc(size_t n, size_t size)
+{
+	size_t bytes = (n * size + 63) & ~(size_t)63;
+	void *p = aligned_alloc(64, bytes);
+
+	if (p == NULL) {
+		perror("bench: aligned_alloc");
+		exit(2);
+	}
+	return memset(p, 0, bytes);
 }
 
 /* The virtual time (1 tick = 1 ms) that clock_gettime reports, vtime.c. */
@@ -153,6 +173,6 @@ double floor_relink_ns(uint32_t n, uint64_t steps, uint64_t seed);
 
 /* The threaded and periodic workloads; each prints its own lines. */
 void workload_threaded(FILE *csv, bool quick);
-void workload_periodic(FILE *csv, bool quick);
+void workload_periodic(FILE *csv, const uint64_t *sizes, int nsizes, int reps);
 
 #endif /* !BENCH_H */

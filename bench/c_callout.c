@@ -67,7 +67,7 @@ co_create(uint32_t ntimers, unsigned flags)
 		return NULL;
 	}
 	b->n = ntimers;
-	b->t = malloc(sizeof(*b->t) * ntimers);
+	b->t = bench_alloc(ntimers, sizeof(*b->t));
 	for (uint32_t i = 0; i < ntimers; i++)
 		callout_init_clock(&b->t[i], b->clk, CALLOUT_MPSAFE);
 	co_base = b->t;

@@ -125,7 +125,7 @@ hp_create(uint32_t ntimers)
 	struct hp *h = calloc(1, sizeof(*h));
 
 	h->a = malloc(sizeof(*h->a) * ntimers);
-	h->t = malloc(sizeof(*h->t) * ntimers);
+	h->t = bench_alloc(ntimers, sizeof(*h->t));
 	for (uint32_t i = 0; i < ntimers; i++) {
 		h->t[i].idx = HEAP_NONE;
 		h->t[i].id = i;

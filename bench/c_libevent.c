@@ -77,7 +77,7 @@ le_create(uint32_t ntimers)
 	}
 	l->n = ntimers;
 	l->evsize = event_get_struct_event_size();
-	l->ev = malloc(l->evsize * ntimers);
+	l->ev = bench_alloc(ntimers, l->evsize);
 	for (uint32_t i = 0; i < ntimers; i++)
 		event_assign(
 		    le_ev(l, i), l->base, -1, 0, le_fire, (void *)(uintptr_t)i);

@@ -62,7 +62,7 @@ lu_create(uint32_t ntimers)
 	}
 	uv_update_time(&l->loop);
 	l->n = ntimers;
-	l->t = malloc(sizeof(*l->t) * ntimers);
+	l->t = bench_alloc(ntimers, sizeof(*l->t));
 	for (uint32_t i = 0; i < ntimers; i++)
 		uv_timer_init(&l->loop, &l->t[i]);
 	/* Until the loop has run once, uv_backend_timeout says 0. */

@@ -297,7 +297,7 @@ rb_create(uint32_t ntimers)
 {
 	struct rb *r = calloc(1, sizeof(*r));
 
-	r->t = calloc(ntimers, sizeof(*r->t));
+	r->t = bench_alloc(ntimers, sizeof(*r->t));
 	for (uint32_t i = 0; i < ntimers; i++)
 		r->t[i].id = i;
 	return r;

@@ -70,7 +70,7 @@ wh_create(uint32_t ntimers)
 	struct wh *h = malloc(sizeof(*h));
 
 	wheel_init(&h->w, bench_vnow);
-	h->t = calloc(ntimers, sizeof(*h->t));
+	h->t = bench_alloc(ntimers, sizeof(*h->t));
 	for (uint32_t i = 0; i < ntimers; i++)
 		h->t[i].id = i;
 	return h;
