@@ -219,8 +219,14 @@ co_arm_at_locked(struct co_callout *c, struct co_queue *q, uint64_t expire,
 	}
 	c->state = (uint16_t)((c->state & ~(CO_FIRED | CO_INVOKING)) |
 	    CO_PENDING);
-	if (clk->mode != CALLOUT_CLOCK_VIRTUAL)
+	if (clk->mode != CALLOUT_CLOCK_VIRTUAL) {
+		/* A precision window only needs a wake-up before it closes. */
+		if (c->slack != 0) {
+			q->has_slack = true;
+			expire = co_tick_add(expire, c->slack);
+		}
 		co_queue_kick(q, expire);
+	}
 	return q;
 }
 

@@ -41,7 +41,8 @@ struct co_callout {
 	uint16_t cpu;			/* 56: dispatcher (NT processor) */
 	uint16_t kind;			/* 58 */
 	uint16_t spare16;		/* 60 */
-	uint32_t spare32;		/* 64 */
+	uint32_t slack;			/* 64: ticks it may run late (FreeBSD
+					   precision); 0 for exact callouts */
 };
 
 /* The FreeBSD struct callout: the core plus its interlock. */
@@ -112,5 +113,8 @@ bool co_check(const char *call, const struct co_callout *c);
 /* Release all giant levels held by this thread; returns how many. */
 unsigned co_giant_release_all(void);
 void co_giant_reacquire(unsigned depth);
+
+/* Does the calling thread hold the giant lock? */
+bool co_giant_held(void);
 
 #endif /* !CALLOUT_SRC_CALLOUT_IMPL_H */

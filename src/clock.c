@@ -216,6 +216,12 @@ callout_clock_destroy(struct callout_clock *clk)
 		    "called from a handler of this clock");
 		return;
 	}
+	if (clk->mode == CALLOUT_CLOCK_THREADED &&
+	    co_threaded_on_dispatcher(clk)) {
+		co_misuse("callout_clock_destroy", clk,
+		    "called from a handler of this clock");
+		return;
+	}
 	for (int i = 0; i < clk->nqueues; i++) {
 		struct co_queue *q = &clk->queues[i];
 		const struct co_callout *c;
@@ -515,8 +521,13 @@ void
 co_clock_set_tick_hook(struct callout_clock *clk, co_tick_hook_fn *fn,
     void *ctx)
 {
+	/* Dispatcher threads read the hook under their queue's lock. */
+	for (int i = 0; i < clk->nqueues; i++)
+		co_queue_lock(&clk->queues[i]);
 	clk->tick_hook_ctx = ctx;
 	clk->tick_hook = fn;
+	for (int i = 0; i < clk->nqueues; i++)
+		co_queue_unlock(&clk->queues[i]);
 }
 
 void

@@ -34,6 +34,9 @@ struct co_queue {
 	struct co_callout *running; /* handler being called, or NULL */
 	pthread_t running_thread;
 	bool run_cancelled;	/* FreeBSD lock-assisted cancel of running */
+	bool run_started;	/* FreeBSD: the handler holds its lock */
+	bool has_slack;		/* a callout with a precision window was
+				   armed here since the wheel was empty */
 	void (*run_drain_fn)(void *); /* FreeBSD async drain, after run */
 	void *run_drain_arg;
 	unsigned halt_waiters;
@@ -162,6 +165,19 @@ struct callout_clock *co_default_clock(void);
 bool co_clock_enter(struct callout_clock *clk, const char *call);
 void co_clock_leave(struct callout_clock *clk);
 unsigned co_clock_run_hooks(struct callout_clock *clk);
+
+/*
+ * Threaded and external engines (q locked): move every callout due by
+ * `now` to the expired list, tick by tick, so that a catch-up after a
+ * stall runs them in the order of their due ticks; and the tick to wake
+ * at next, which uses the precision windows of FreeBSD callouts to serve
+ * several with one wake-up (WHEEL_NEVER: nothing pending).
+ */
+void co_queue_collect(struct co_queue *q, uint64_t now);
+uint64_t co_queue_wake_tick(struct co_queue *q);
+
+/* Is the calling thread one of clk's dispatcher threads? */
+bool co_threaded_on_dispatcher(const struct callout_clock *clk);
 
 /* Per-mode entry points (clock_virtual.c, clock_threaded.c, ...). */
 int co_threaded_start(struct callout_clock *clk);

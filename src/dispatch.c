@@ -2,23 +2,58 @@
  * Running expired callouts: the one loop every clock mode uses to call
  * handlers.  The callout is read before its handler is called and never
  * touched after it returns, so a handler may re-arm, stop, destroy or free
- * its own callout.
+ * its own callout.  The one exception is a FreeBSD async drain, whose
+ * contract keeps the callout alive until its drain function has run.
  */
 #include "callout_impl.h"
 
-/* The FreeBSD init_mtx interlock: was this run cancelled while we waited? */
-static bool
-co_take_handler_mutex(struct co_queue *q, pthread_mutex_t *mtx)
+/*
+ * A FreeBSD callout whose handler runs under a lock (its init_mtx mutex,
+ * or giant for mpsafe 0) can be cancelled by a thread that holds that lock
+ * while the dispatcher waits for it: "lock-assisted cancel".
+ */
+static inline bool
+co_lock_assisted(unsigned kind)
 {
-	bool cancelled;
+	return (kind & CO_K_FREEBSD) &&
+	    ((kind & CO_K_MTX) || !(kind & CO_K_MPSAFE));
+}
 
-	pthread_mutex_lock(mtx);
-	co_queue_lock(q);
-	cancelled = q->run_cancelled;
-	co_queue_unlock(q);
-	if (cancelled)
-		pthread_mutex_unlock(mtx);
+/*
+ * Take the locks the handler runs under.  Returns false, holding none of
+ * them, if a lock-assisted cancel skipped this run meanwhile.
+ */
+static bool
+co_run_enter(struct co_queue *q, unsigned kind, pthread_mutex_t *mtx)
+{
+	bool cancelled = false;
+
+	if (!(kind & CO_K_MPSAFE))
+		callout_giant_lock();
+	if (mtx != NULL)
+		pthread_mutex_lock(mtx);
+	if (co_lock_assisted(kind)) {
+		co_queue_lock(q);
+		cancelled = q->run_cancelled;
+		q->run_started = !cancelled;
+		co_queue_unlock(q);
+	}
+	if (cancelled) {
+		if (mtx != NULL)
+			pthread_mutex_unlock(mtx);
+		if (!(kind & CO_K_MPSAFE))
+			callout_giant_unlock();
+	}
 	return !cancelled;
+}
+
+static void
+co_run_leave(unsigned kind, pthread_mutex_t *mtx)
+{
+	if (mtx != NULL && !(kind & CO_K_RETUNLK))
+		pthread_mutex_unlock(mtx);
+	if (!(kind & CO_K_MPSAFE))
+		callout_giant_unlock();
 }
 
 unsigned
@@ -33,7 +68,9 @@ co_queue_dispatch(struct co_queue *q)
 		void *arg = c->arg;
 		unsigned kind = c->kind;
 		pthread_mutex_t *mtx = NULL;
-		uint64_t late = q->wheel.now - n->expire;
+		/* Running inside a precision window is not late. */
+		uint64_t due = co_tick_add(n->expire, c->slack);
+		uint64_t late = q->wheel.now > due ? q->wheel.now - due : 0;
 
 		wheel_list_remove(&q->expired, n);
 		c->state = (uint16_t)((c->state & ~CO_PENDING) | CO_FIRED |
@@ -43,21 +80,19 @@ co_queue_dispatch(struct co_queue *q)
 		q->running = c;
 		q->running_thread = pthread_self();
 		q->run_cancelled = false;
+		q->run_started = false;
 		co_queue_unlock(q);
 
-		if (!(kind & CO_K_MPSAFE))
-			callout_giant_lock();
-		if (mtx == NULL || co_take_handler_mutex(q, mtx)) {
+		bool run = co_run_enter(q, kind, mtx);
+
+		if (run) {
 			fn(arg);
-			if (mtx != NULL && !(kind & CO_K_RETUNLK))
-				pthread_mutex_unlock(mtx);
+			co_run_leave(kind, mtx);
 			ran++;
 		}
-		if (!(kind & CO_K_MPSAFE))
-			callout_giant_unlock();
 
 		co_queue_lock(q);
-		if (q->run_cancelled) {
+		if (!run) {
 			q->counters.stopped++;
 		} else {
 			q->counters.fired++;
@@ -68,10 +103,13 @@ co_queue_dispatch(struct co_queue *q)
 			}
 		}
 		q->running = NULL;
+		q->run_started = false;
 		if (q->run_drain_fn != NULL) {
 			void (*drain)(void *) = q->run_drain_fn;
 			void *drain_arg = q->run_drain_arg;
 
+			/* Still ours until drain() is called: see above. */
+			c->state &= ~CO_DRAINING;
 			q->run_drain_fn = NULL;
 			co_queue_unlock(q);
 			drain(drain_arg);
