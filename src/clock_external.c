@@ -1,7 +1,11 @@
 /*
- * The external clock: no threads.  A timerfd, level-triggered from the
- * program's point of view, is armed for the start of the next due tick;
- * callout_clock_run runs what is due on the caller's thread and re-arms it.
+ * The external clock: no threads.  A timerfd is armed (absolute,
+ * CLOCK_MONOTONIC) for the start of the tick the clock must next wake at,
+ * so it becomes readable when work is due and stays readable, level-
+ * triggered, until callout_clock_run has run that work; the program only
+ * polls it.  callout_clock_run runs what is due on the caller's thread
+ * and re-arms the timerfd for what is left.  All dispatchers share queue
+ * 0, so handlers run in the same order as on a virtual clock.
  */
 #include <errno.h>
 #include <sys/timerfd.h>
@@ -26,58 +30,60 @@ co_external_stop(struct callout_clock *clk)
 	clk->timerfd = -1;
 }
 
-/* Earliest tick with possible work, over all queues (locks each briefly). */
+/* The tick to wake at: the wheel's, or "now" when work is already due. */
 static uint64_t
-external_next_tick(struct callout_clock *clk)
+external_wake_tick(struct co_queue *q)
 {
-	uint64_t next = WHEEL_NEVER;
-
-	for (int i = 0; i < clk->nqueues; i++) {
-		struct co_queue *q = &clk->queues[i];
-		uint64_t t;
-
-		if (q->expired.first != NULL)
-			t = q->wheel.now;
-		else
-			t = wheel_next(&q->wheel);
-		if (t < next)
-			next = t;
-	}
-	return next;
+	if (q->expired.first != NULL)
+		return q->wheel.now;
+	return co_queue_wake_tick(q);
 }
 
 /*
- * Arm the timerfd for `next` (called with the queue lock held by arms, or
- * from run).  A deadline in the past makes it readable at once.
+ * Arm the timerfd for tick `wake` (queue 0 locked).  A deadline already
+ * past makes it readable at once.
  */
 static void
-external_arm_fd(struct callout_clock *clk, uint64_t next)
+external_arm_fd(struct callout_clock *clk, uint64_t wake)
 {
 	struct itimerspec its = { 0 };
 
-	clk->queues[0].sleep_until = next;
-	if (next != WHEEL_NEVER) {
-		its.it_value = co_tick_start(clk, next);
+	clk->queues[0].sleep_until = wake;
+	if (wake != WHEEL_NEVER) {
+		its.it_value = co_tick_start(clk, wake);
 		if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
-			its.it_value.tv_nsec = 1;
+			its.it_value.tv_nsec = 1; /* zero would disarm it */
 	}
 	timerfd_settime(clk->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
+/* An arm filed an expiry earlier than the timerfd's (queue 0 locked). */
 void
 co_external_rearm(struct callout_clock *clk)
 {
-	/* Called under the one queue's lock: read its wheel directly. */
-	external_arm_fd(clk, external_next_tick(clk));
+	external_arm_fd(clk, external_wake_tick(&clk->queues[0]));
+}
+
+static bool
+external_check(const struct callout_clock *clk, const char *call)
+{
+	if (clk == NULL || clk->mode != CALLOUT_CLOCK_EXTERNAL) {
+		co_misuse(call, clk, "not an external clock");
+		return false;
+	}
+	if (!co_clock_owner_ok(clk)) {
+		co_misuse(call, clk,
+		    "single-owner clock used from another thread");
+		return false;
+	}
+	return true;
 }
 
 int
 callout_clock_fd(struct callout_clock *clk)
 {
-	if (clk == NULL || clk->mode != CALLOUT_CLOCK_EXTERNAL) {
-		co_misuse("callout_clock_fd", clk, "not an external clock");
+	if (!external_check(clk, "callout_clock_fd"))
 		return -1;
-	}
 	return clk->timerfd;
 }
 
@@ -88,28 +94,20 @@ callout_clock_run(struct callout_clock *clk)
 	unsigned ran = 0;
 	uint64_t expirations;
 
-	if (clk == NULL || clk->mode != CALLOUT_CLOCK_EXTERNAL) {
-		co_misuse("callout_clock_run", clk, "not an external clock");
+	if (!external_check(clk, "callout_clock_run"))
 		return 0;
-	}
-	if (!co_clock_owner_ok(clk)) {
-		co_misuse("callout_clock_run", clk,
-		    "single-owner clock used from another thread");
-		return 0;
-	}
 	if (!co_clock_enter(clk, "callout_clock_run"))
 		return 0;
 	q = &clk->queues[0];
 	ran += co_clock_run_hooks(clk);
 	co_queue_lock(q);
-	/* Drain the fd's count; it is re-armed below for what is left. */
+	/* Handlers' arms need not touch the timerfd: it is set below. */
+	q->sleep_until = 0;
+	/* Consume the expiry so the fd is quiet until re-armed for later. */
 	while (read(clk->timerfd, &expirations, sizeof(expirations)) > 0)
 		continue;
 	for (;;) {
-		uint64_t now = co_clock_now(clk);
-
-		if (now > q->wheel.now)
-			wheel_advance(&q->wheel, now, &q->expired);
+		co_queue_collect(q, co_clock_now(clk));
 		if (q->expired.first == NULL)
 			break;
 		q->counters.wakeups++;
@@ -118,7 +116,7 @@ callout_clock_run(struct callout_clock *clk)
 		ran += co_clock_run_hooks(clk);
 		co_queue_lock(q);
 	}
-	external_arm_fd(clk, external_next_tick(clk));
+	external_arm_fd(clk, external_wake_tick(q));
 	co_queue_unlock(q);
 	co_clock_leave(clk);
 	return ran;
@@ -128,21 +126,21 @@ int64_t
 callout_clock_next_ns(const struct callout_clock *clk)
 {
 	struct co_queue *q;
-	uint64_t next;
+	uint64_t wake;
 	struct timespec now, at;
 
-	if (clk == NULL || clk->mode != CALLOUT_CLOCK_EXTERNAL) {
-		co_misuse("callout_clock_next_ns", clk, "not an external clock");
+	if (!external_check(clk, "callout_clock_next_ns"))
 		return -1;
-	}
-	q = &clk->queues[0];
+	q = (struct co_queue *)&clk->queues[0];
 	co_queue_lock(q);
-	next = external_next_tick((struct callout_clock *)clk);
+	wake = external_wake_tick(q);
 	co_queue_unlock(q);
-	if (next == WHEEL_NEVER)
+	if (wake == WHEEL_NEVER)
 		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	at = co_tick_start(clk, next);
+	at = co_tick_start(clk, wake);
+	if (at.tv_sec - now.tv_sec > INT64_MAX / 1000000000 - 1)
+		return INT64_MAX; /* saturate: parked "forever" */
 	int64_t ns = (int64_t)(at.tv_sec - now.tv_sec) * 1000000000 +
 	    (at.tv_nsec - now.tv_nsec);
 	return ns < 0 ? 0 : ns;

@@ -1,15 +1,92 @@
 /*
- * The threaded clock: one thread per dispatcher, each sleeping on its own
- * queue until the start of the queue's next expiry (absolute
- * CLOCK_MONOTONIC deadlines, so no drift), woken early only when an
- * earlier callout is armed there.  Tickless: an idle clock costs nothing.
- * After a stall the wheel catches up in one advance, every due callout
- * runs exactly once, and the late counter records by how much.
+ * The threaded clock.  Each dispatcher is its own clock thread: it sleeps
+ * on its queue until the start of the queue's next expiry, with absolute
+ * CLOCK_MONOTONIC deadlines (so no drift), and is woken early only when an
+ * arm files an earlier expiry there (co_queue_kick).  Tickless: an idle
+ * clock costs nothing, and a busy one wakes once per distinct due tick,
+ * or less when FreeBSD precision windows overlap.
+ *
+ * After a stall (the process stopped, a handler that blocked its
+ * dispatcher) the queue catches up in one pass: every callout due by now
+ * moves to the expired list once, in due-tick order, runs once, and the
+ * late counters record how late.
+ *
+ * The wake-up and catch-up helpers are shared with the external clock.
  */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "callout_impl.h"
+
+void
+co_queue_collect(struct co_queue *q, uint64_t now)
+{
+	struct wheel *w = &q->wheel;
+	uint64_t t;
+
+	/* Tick by tick, as the virtual clock does: same order of handlers. */
+	while ((t = wheel_next(w)) <= now)
+		wheel_advance(w, t, &q->expired);
+	if (now > w->now)
+		wheel_advance(w, now, &q->expired);
+}
+
+/* Start of the first occupied slot above level 0: all of them are later. */
+static uint64_t
+coarse_next(const struct wheel *w)
+{
+	uint64_t levels = w->levels & ~1ull;
+	unsigned l, shift, above;
+
+	if (levels == 0)
+		return WHEEL_NEVER;
+	l = (unsigned)__builtin_ctzll(levels);
+	shift = l * WHEEL_LEVEL_BITS;
+	above = shift + WHEEL_LEVEL_BITS;
+	return (above >= 64 ? 0 : (w->now >> above) << above) |
+	    ((uint64_t)__builtin_ctzll(w->occupied[l]) << shift);
+}
+
+/*
+ * Without precision windows the wake tick is the wheel's next expiry.
+ * With them, it is the earliest window end among the callouts whose window
+ * has opened by then: level-0 slots hold exact ticks, so walk them in order
+ * while they start no later than the best end found so far.  Anything on a
+ * coarser level starts after every level-0 tick, and bounds the result so
+ * that nothing there is woken for late.  The walk visits only callouts the
+ * wake-up will run, so its cost is that of the work it schedules.
+ */
+uint64_t
+co_queue_wake_tick(struct co_queue *q)
+{
+	const struct wheel *w = &q->wheel;
+	uint64_t next = wheel_next(w), wake, base;
+
+	if (!q->has_slack || next == WHEEL_NEVER) {
+		if (next == WHEEL_NEVER && q->expired.first == NULL)
+			q->has_slack = false;
+		return next;
+	}
+	if (!(w->levels & 1))
+		return next; /* a cascade comes first: wake for it */
+	wake = coarse_next(w);
+	base = w->now & ~(uint64_t)WHEEL_SLOT_MASK;
+	for (uint64_t occ = w->occupied[0]; occ != 0; occ &= occ - 1) {
+		unsigned s = (unsigned)__builtin_ctzll(occ);
+
+		if ((base | s) > wake)
+			break;
+		for (const struct wheel_node *n = w->slot[0][s]; n != NULL;
+		     n = n->next) {
+			uint64_t end = co_tick_add(n->expire,
+			    co_from_node((struct wheel_node *)n)->slack);
+
+			if (end < wake)
+				wake = end;
+		}
+	}
+	return wake;
+}
 
 static void *
 dispatcher_main(void *arg)
@@ -20,21 +97,23 @@ dispatcher_main(void *arg)
 	co_home_set_self(clk, q->index);
 	pthread_mutex_lock(&q->lock);
 	while (!atomic_load(&clk->stopping)) {
-		uint64_t now = co_clock_now(clk);
-
-		if (now > q->wheel.now)
-			wheel_advance(&q->wheel, now, &q->expired);
+		co_queue_collect(q, co_clock_now(clk));
 		if (q->expired.first != NULL) {
+			co_tick_hook_fn *hook;
+			void *ctx;
+
 			q->counters.wakeups++;
 			co_queue_dispatch(q);
-			if (clk->tick_hook != NULL) {
+			hook = clk->tick_hook;
+			ctx = clk->tick_hook_ctx;
+			if (hook != NULL) {
 				pthread_mutex_unlock(&q->lock);
-				clk->tick_hook(clk, q->index, clk->tick_hook_ctx);
+				hook(clk, q->index, ctx);
 				pthread_mutex_lock(&q->lock);
 			}
 			continue; /* handlers took time: look at the clock */
 		}
-		q->sleep_until = wheel_next(&q->wheel);
+		q->sleep_until = co_queue_wake_tick(q);
 		if (q->sleep_until == WHEEL_NEVER) {
 			pthread_cond_wait(&q->wake, &q->lock);
 		} else {
@@ -63,18 +142,31 @@ co_queue_kick(struct co_queue *q, uint64_t expire)
 		pthread_cond_signal(&q->wake);
 }
 
+bool
+co_threaded_on_dispatcher(const struct callout_clock *clk)
+{
+	for (int i = 0; i < clk->nqueues; i++)
+		if (clk->queues[i].thread_started &&
+		    pthread_equal(clk->queues[i].thread, pthread_self()))
+			return true;
+	return false;
+}
+
 int
 co_threaded_start(struct callout_clock *clk)
 {
 	for (int i = 0; i < clk->nqueues; i++) {
 		struct co_queue *q = &clk->queues[i];
-		int error = pthread_create(&q->thread, NULL, dispatcher_main, q);
+		int error;
 
+		/* Set before the thread runs: it reads it unlocked. */
+		q->thread_started = true;
+		error = pthread_create(&q->thread, NULL, dispatcher_main, q);
 		if (error != 0) {
+			q->thread_started = false;
 			co_threaded_stop(clk);
 			return error;
 		}
-		q->thread_started = true;
 	}
 	return 0;
 }

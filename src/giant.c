@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "callout_impl.h"
+#include "misuse.h"
 
 static pthread_mutex_t giant = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static _Thread_local unsigned giant_depth;
@@ -21,8 +22,19 @@ callout_giant_lock(void)
 void
 callout_giant_unlock(void)
 {
+	if (giant_depth == 0) {
+		co_misuse("callout_giant_unlock", &giant,
+		    "giant lock not held by this thread");
+		return;
+	}
 	giant_depth--;
 	pthread_mutex_unlock(&giant);
+}
+
+bool
+co_giant_held(void)
+{
+	return giant_depth > 0;
 }
 
 unsigned
