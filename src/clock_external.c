@@ -17,8 +17,8 @@
 int
 co_external_start(struct callout_clock *clk)
 {
-	clk->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK |
-	    TFD_CLOEXEC);
+	clk->timerfd =
+	    timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	return clk->timerfd < 0 ? errno : 0;
 }
 
@@ -72,8 +72,8 @@ external_check(const struct callout_clock *clk, const char *call)
 		return false;
 	}
 	if (!co_clock_owner_ok(clk)) {
-		co_misuse(call, clk,
-		    "single-owner clock used from another thread");
+		co_misuse(
+		    call, clk, "single-owner clock used from another thread");
 		return false;
 	}
 	return true;

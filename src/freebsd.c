@@ -26,7 +26,7 @@ _Static_assert(sizeof(struct co_callout_fbsd) <= sizeof(struct callout),
     "struct co_callout_fbsd fits in struct callout");
 
 #define C_PREL_MASK 0x007e
-#define C_KNOWN	    (C_DIRECT_EXEC | C_PREL_MASK | C_HARDCLOCK | C_ABSOLUTE)
+#define C_KNOWN (C_DIRECT_EXEC | C_PREL_MASK | C_HARDCLOCK | C_ABSOLUTE)
 
 static inline struct co_callout_fbsd *
 fb_of(struct callout *c)
@@ -94,8 +94,8 @@ fb_check(const char *call, struct co_callout_fbsd *f, bool need_lock)
 }
 
 void
-callout_fbsd_init_clock(struct callout *c, struct callout_clock *clk,
-    int mpsafe)
+callout_fbsd_init_clock(
+    struct callout *c, struct callout_clock *clk, int mpsafe)
 {
 	struct co_callout_fbsd *f = fb_of(c);
 
@@ -227,8 +227,8 @@ callout_clock_sbinuptime(const struct callout_clock *clk)
 	}
 	if (clk->mode == CALLOUT_CLOCK_VIRTUAL)
 		return sbt_of_tick(co_clock_now(clk), clk->hz);
-	return sbt_add(sbt_of_tick(clk->start_ticks, clk->hz),
-	    sbt_elapsed(clk));
+	return sbt_add(
+	    sbt_of_tick(clk->start_ticks, clk->hz), sbt_elapsed(clk));
 }
 
 /* A deadline in ticks: the due tick and the last tick of its window. */
@@ -238,8 +238,8 @@ struct fb_deadline {
 };
 
 static struct fb_deadline
-fb_deadline(const struct callout_clock *clk, sbintime_t sbt, sbintime_t prec,
-    int flags)
+fb_deadline(
+    const struct callout_clock *clk, sbintime_t sbt, sbintime_t prec, int flags)
 {
 	struct fb_deadline d;
 	sbintime_t now, rel, delay;
@@ -273,8 +273,7 @@ fb_deadline(const struct callout_clock *clk, sbintime_t sbt, sbintime_t prec,
 	if (n >= 0 && n < 63 && (delay >> n) > prec)
 		prec = delay >> n;
 	d.due = co_tick_add(base, sbt_ticks_up(rel, clk->hz));
-	d.last = co_tick_add(base, sbt_ticks_down(sbt_add(rel, prec),
-					clk->hz));
+	d.last = co_tick_add(base, sbt_ticks_down(sbt_add(rel, prec), clk->hz));
 	return d;
 }
 
@@ -293,8 +292,8 @@ fb_slack(uint64_t due, uint64_t last)
  * run cancelled.
  */
 static int
-fb_arm(struct co_callout_fbsd *f, const char *call, uint64_t due,
-    uint64_t last, void (*fn)(void *), void *arg, int cpu, bool set_fn)
+fb_arm(struct co_callout_fbsd *f, const char *call, uint64_t due, uint64_t last,
+    void (*fn)(void *), void *arg, int cpu, bool set_fn)
 {
 	struct co_callout *c = &f->co;
 	struct co_queue *q;
@@ -358,22 +357,22 @@ fb_arm_ticks(struct co_callout_fbsd *f, const char *call, int ticks,
 }
 
 int
-callout_fbsd_reset_on(struct callout *c, int ticks, void (*fn)(void *),
-    void *arg, int cpu)
+callout_fbsd_reset_on(
+    struct callout *c, int ticks, void (*fn)(void *), void *arg, int cpu)
 {
 	if (fn == NULL) {
 		co_misuse("callout_reset", c, "NULL handler");
 		return 0;
 	}
-	return fb_arm_ticks(fb_of(c), "callout_reset", ticks, fn, arg, cpu,
-	    true);
+	return fb_arm_ticks(
+	    fb_of(c), "callout_reset", ticks, fn, arg, cpu, true);
 }
 
 int
 callout_fbsd_schedule_on(struct callout *c, int ticks, int cpu)
 {
-	return fb_arm_ticks(fb_of(c), "callout_schedule", ticks, NULL, NULL,
-	    cpu, false);
+	return fb_arm_ticks(
+	    fb_of(c), "callout_schedule", ticks, NULL, NULL, cpu, false);
 }
 
 static int
@@ -406,8 +405,8 @@ callout_fbsd_reset_sbt_on(struct callout *c, sbintime_t sbt, sbintime_t prec,
 }
 
 int
-callout_fbsd_schedule_sbt_on(struct callout *c, sbintime_t sbt,
-    sbintime_t prec, int cpu, int flags)
+callout_fbsd_schedule_sbt_on(
+    struct callout *c, sbintime_t sbt, sbintime_t prec, int cpu, int flags)
 {
 	return fb_arm_sbt(fb_of(c), "callout_schedule_sbt", sbt, prec, NULL,
 	    NULL, cpu, flags, false);
@@ -464,8 +463,8 @@ callout_fbsd_drain(struct callout *ct)
 	if (!fb_check("callout_drain", f, false))
 		return -1;
 	if ((c->kind & CO_K_MTX) && fb_mutex_owned(f->mtx)) {
-		co_misuse("callout_drain", f,
-		    "called with the callout's mutex held");
+		co_misuse(
+		    "callout_drain", f, "called with the callout's mutex held");
 		return -1;
 	}
 	q = co_lock(c);
