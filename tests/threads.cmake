@@ -4,3 +4,4 @@ callout_add_test(test_freebsd test_freebsd.c SERIAL THREADED TIMEOUT 120)
 callout_add_test(test_threads test_threads.c SERIAL THREADED TIMEOUT 300)
 callout_add_test(test_threaded_clock test_threaded_clock.c SERIAL THREADED
     TIMEOUT 120)
+callout_add_test(test_external test_external.c SERIAL TIMEOUT 120)
