@@ -35,6 +35,7 @@ struct co_queue {
 	pthread_t running_thread;
 	bool run_cancelled;	/* FreeBSD lock-assisted cancel of running */
 	bool run_started;	/* FreeBSD: the handler holds its lock */
+	bool run_finished;	/* FreeBSD: returned, lock not yet dropped */
 	bool has_slack;		/* a callout with a precision window was
 				   armed here since the wheel was empty */
 	void (*run_drain_fn)(void *); /* FreeBSD async drain, after run */

@@ -81,12 +81,20 @@ co_queue_dispatch(struct co_queue *q)
 		q->running_thread = pthread_self();
 		q->run_cancelled = false;
 		q->run_started = false;
+		q->run_finished = false;
 		co_queue_unlock(q);
 
 		bool run = co_run_enter(q, kind, mtx);
 
 		if (run) {
 			fn(arg);
+			if (co_lock_assisted(kind)) {
+				/* Before the lock goes: whoever takes it next
+				 * must see a finished run, not a running one. */
+				co_queue_lock(q);
+				q->run_finished = true;
+				co_queue_unlock(q);
+			}
 			co_run_leave(kind, mtx);
 			ran++;
 		}
