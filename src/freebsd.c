@@ -424,7 +424,7 @@ fb_stop_locked(struct co_callout_fbsd *f, struct co_queue *q)
 
 	c->state &= ~CO_ACTIVE;
 	removed = co_cancel_locked(c, q);
-	if (q->running != c)
+	if (q->running != c || q->run_finished)
 		return removed ? 1 : -1;
 	if (fb_run_cancellable(f, q)) {
 		if (!q->run_cancelled) {
@@ -501,7 +501,7 @@ callout_fbsd_async_drain(struct callout *ct, void (*drain_fn)(void *))
 	q = co_lock(c);
 	c->state &= ~CO_ACTIVE;
 	removed = co_cancel_locked(c, q);
-	if (q->running != c) {
+	if (q->running != c || q->run_finished) {
 		co_queue_unlock(q);
 		return removed ? 1 : -1;
 	}

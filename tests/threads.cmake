@@ -5,3 +5,5 @@ callout_add_test(test_threads test_threads.c SERIAL THREADED TIMEOUT 300)
 callout_add_test(test_threaded_clock test_threaded_clock.c SERIAL THREADED
     TIMEOUT 120)
 callout_add_test(test_external test_external.c SERIAL TIMEOUT 120)
+callout_add_test(test_freebsd_stress test_freebsd_stress.c THREADED
+    TIMEOUT 300)
