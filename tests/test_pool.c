@@ -19,6 +19,17 @@
 
 static char owner_a, owner_b;
 
+/* Does (index, gen) pin?  Unpins at once, so a failing check cannot hang. */
+static bool
+pins(uint32_t index, uint32_t gen)
+{
+	struct co_pool_entry *p = co_pool_pin(index, gen);
+
+	if (p != NULL)
+		co_pool_unpin(p);
+	return p != NULL;
+}
+
 static struct callout_pool_counters
 counters(void)
 {
@@ -84,19 +95,23 @@ pin_finds_only_the_current_generation(void)
 	gen = e->gen;
 	p = co_pool_pin(index, gen);
 	CHECK(p == e);
-	co_pool_unpin(p);
-	CHECK(co_pool_pin(index, gen + 2) == NULL);
-	CHECK(co_pool_pin(index, gen + 1) == NULL);
-	CHECK(co_pool_pin(index, 0) == NULL);
+	if (p != NULL)
+		co_pool_unpin(p);
+	CHECK(!pins(index, gen + 2));
+	CHECK(!pins(index, gen + 1));
+	CHECK(!pins(index, 0));
 	co_pool_return(e);
-	CHECK(co_pool_pin(index, gen) == NULL);
+	CHECK(!pins(index, gen));
 	e = co_pool_lend(&owner_a, false);
 	CHECK_EQ(e->index, index);
-	CHECK(co_pool_pin(index, gen) == NULL);
+	CHECK(!pins(index, gen));
 	p = co_pool_pin(e->index, e->gen);
 	CHECK(p == e);
-	co_pool_return_pinned(p);
-	CHECK(co_pool_pin(index, gen + 2) == NULL);
+	if (p != NULL)
+		co_pool_return_pinned(p);
+	else
+		co_pool_return(e);
+	CHECK(!pins(index, gen + 2));
 	CHECK_EQ(counters().in_use, 0);
 }
 
@@ -104,7 +119,7 @@ pin_finds_only_the_current_generation(void)
 static void
 garbage_names_never_pin(void)
 {
-	struct co_pool_entry *e[3 * SLAB];
+	struct co_pool_entry *e[3 * SLAB], *p;
 	uint64_t x = 0x9e3779b97f4a7c15ull;
 	uint32_t index, gen;
 	long i, n, hits = 0, expect = 0;
@@ -126,7 +141,7 @@ garbage_names_never_pin(void)
 		for (j = 0; j < 3 * SLAB; j++)
 			if (e[j]->index == index && e[j]->gen == gen)
 				expect++;
-		struct co_pool_entry *p = co_pool_pin(index, gen);
+		p = co_pool_pin(index, gen);
 		if (p != NULL) {
 			hits++;
 			CHECK(p->index == index && p->gen == gen);
@@ -135,8 +150,7 @@ garbage_names_never_pin(void)
 	}
 	CHECK_EQ(hits, expect);
 	for (j = 0; j < 3 * SLAB; j++) {
-		CHECK(co_pool_pin(e[j]->index, e[j]->gen) == e[j]);
-		co_pool_unpin(e[j]);
+		CHECK(pins(e[j]->index, e[j]->gen));
 		co_pool_return(e[j]);
 	}
 }
@@ -154,7 +168,7 @@ names_from_freed_slabs_stay_dead(void)
 		for (i = 0; i < N; i++) {
 			e[i] = co_pool_lend(&owner_a, false);
 			if (round > 0)
-				CHECK(co_pool_pin(index[i], gen[i]) == NULL);
+				CHECK(!pins(index[i], gen[i]));
 		}
 		for (i = 0; i < N; i++) {
 			index[i] = e[i]->index;
@@ -169,7 +183,7 @@ names_from_freed_slabs_stay_dead(void)
 	for (i = 0; i < N; i++)
 		e[i] = co_pool_lend(&owner_a, false);
 	for (i = 0; i < N; i++) {
-		CHECK(co_pool_pin(index[i], gen[i]) == NULL);
+		CHECK(!pins(index[i], gen[i]));
 		co_pool_return(e[i]);
 	}
 }
@@ -219,8 +233,7 @@ trim_keeps_slabs_while_anything_is_lent(void)
 
 	co_pool_trim();
 	CHECK_EQ(counters().slabs, 1);
-	CHECK(co_pool_pin(e->index, e->gen) == e);
-	co_pool_unpin(e);
+	CHECK(pins(e->index, e->gen));
 	co_pool_return(e);
 	co_pool_trim();
 	CHECK_EQ(counters().slabs, 0);
@@ -284,10 +297,12 @@ worker_run(void *p)
 		k = (int)((x >> 16) % 32);
 		if (k < nheld) {
 			struct co_pool_entry *p = co_pool_pin(idx[k], gen[k]);
-			if (p != held[k] || p->data[0] != (void *)w)
+			if (p != held[k] || p->data[0] != (void *)w) {
 				w->fails++;
-			if (p == NULL)
+				if (p != NULL)
+					co_pool_unpin(p);
 				continue;
+			}
 			if (x & 1) {
 				co_pool_unpin(p);
 				co_pool_return(held[k]);

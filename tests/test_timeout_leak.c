@@ -172,12 +172,17 @@ cycles_leave_nothing_behind(void)
 	}
 	while (armed < target) {
 		uint64_t r = rnd() % 100;
+		/*
+		 * Alternate filling (time nearly stands still, pending climbs
+		 * towards MAXP) and draining, so slabs are added and freed.
+		 */
+		uint64_t adv = (ops / 20000) % 2 == 0 ? 98 : 70;
 
 		if (r < 50)
 			arm((int)(rnd() % 66) - 1);
-		else if (r < 62)
+		else if (r < 60)
 			cancel_pending();
-		else if (r < 80)
+		else if (r < adv)
 			untimeout_stale();
 		else
 			callout_clock_advance(clk, rnd() % 6);
@@ -195,6 +200,7 @@ cycles_leave_nothing_behind(void)
 	CHECK_EQ(pc.high_water, most_lent);
 	CHECK_U64(pc.lends, armed);
 	CHECK_U64(pc.failures, 0);
+	CHECK(most_lent > MAXP / 2); /* the fill phases did fill */
 	callout_clock_counters(clk, &cc);
 	CHECK_U64(cc.armed, armed);
 	CHECK_U64(cc.fired, fired);
