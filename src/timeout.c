@@ -15,6 +15,11 @@
  * shard lock, which keeps to_fire from returning the entry under us; the
  * lock order is shard lock, then queue lock.
  *
+ * A handler may arm a timeout on its own clock while that clock is being
+ * destroyed: destruction joins the dispatchers before it takes the pooled
+ * callouts back, so the new timeout is cancelled and returned with the
+ * rest.
+ *
  * untimeout never waits for a running handler: the handler's callout is no
  * longer pending, so there is nothing to cancel, and to_fire returns the
  * entry when the handler is done.  Handlers run without the giant lock
@@ -95,10 +100,6 @@ timeout_on(struct callout_clock *clk, timeout_t *fn, void *arg, int ticks)
 	if (!co_clock_owner_ok(clk)) {
 		co_misuse("timeout", clk,
 		    "single-owner clock used from another thread");
-		return to_null;
-	}
-	if (atomic_load(&clk->stopping)) {
-		co_misuse("timeout", clk, "clock is being destroyed");
 		return to_null;
 	}
 	e = co_pool_lend(&to_owner, true);

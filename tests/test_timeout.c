@@ -418,6 +418,39 @@ handlers_run_without_giant(void)
 	CHECK_EQ(in_use(), 0);
 }
 
+static struct callout_clock *rearm_clk;
+static atomic_int rearm_count;
+
+static void
+rearm(void *arg)
+{
+	atomic_fetch_add(&rearm_count, 1);
+	timeout_on(rearm_clk, rearm, arg, 1);
+}
+
+/* A timeout that re-arms itself does not stop a clock's destruction. */
+static void
+self_rearming_timeouts_end_with_their_clock(void)
+{
+	struct callout_clock_params p;
+	struct timespec ms = { 0, 1000000 };
+	int i;
+
+	callout_clock_params_init(&p);
+	p.mode = CALLOUT_CLOCK_THREADED;
+	p.ndispatchers = 2;
+	rearm_clk = callout_clock_create(&p);
+	CHECK(rearm_clk != NULL);
+	for (i = 0; i < 8; i++)
+		timeout_on(rearm_clk, rearm, NULL, 1);
+	for (i = 0; i < 10000 && atomic_load(&rearm_count) < 100; i++)
+		nanosleep(&ms, NULL);
+	CHECK(atomic_load(&rearm_count) >= 100);
+	callout_clock_destroy(rearm_clk);
+	CHECK_EQ(in_use(), 0);
+	CHECK_EQ(atomic_load(&check_misuse_count), 0);
+}
+
 int
 main(void)
 {
@@ -446,6 +479,7 @@ main(void)
 	RUN(null_handler_or_clock_is_misuse);
 	RUN(single_owner_clock_from_another_thread_is_misuse);
 	RUN(handlers_run_without_giant);
+	RUN(self_rearming_timeouts_end_with_their_clock);
 	callout_clock_destroy(vclk);
 	CHECK_EQ(in_use(), 0);
 	return check_finish();
