@@ -31,11 +31,18 @@ co_queue_collect(struct co_queue *q, uint64_t now)
 		wheel_advance(w, now, &q->expired);
 }
 
-/* Start of the first occupied slot above level 0: all of them are later. */
+/*
+ * Levels whose slots the wake-up computation looks into: 0 and 1, which
+ * hold what is due in the next 2^12 ticks (4 s at 1 kHz).  Beyond that a
+ * wake-up for the cascade comes first anyway.
+ */
+#define WAKE_SCAN_LEVELS 2
+
+/* Start of the first occupied slot at level `from` or above. */
 static uint64_t
-coarse_next(const struct wheel *w)
+slots_next(const struct wheel *w, unsigned from)
 {
-	uint64_t levels = w->levels & ~1ull;
+	uint64_t levels = w->levels & (~0ull << from);
 	unsigned l, shift, above;
 
 	if (levels == 0)
@@ -49,40 +56,46 @@ coarse_next(const struct wheel *w)
 
 /*
  * Without precision windows the wake tick is the wheel's next expiry.
- * With them, it is the earliest window end among the callouts whose window
- * has opened by then: level-0 slots hold exact ticks, so walk them in order
- * while they start no later than the best end found so far.  Anything on a
- * coarser level starts after every level-0 tick, and bounds the result so
- * that nothing there is woken for late.  The walk visits only callouts the
- * wake-up will run, so its cost is that of the work it schedules.
+ * With them, it is the earliest window end among the callouts whose
+ * window has opened by then.  Slots are visited in time order (level 0's
+ * in slot order, then level 1's: every timer of a level expires before
+ * every timer of the next), while a slot starts no later than the best
+ * end found so far; a slot's start bounds the due ticks in it, so no
+ * callout whose window opens by the wake tick is missed.  Coarser levels
+ * bound the result by their first slot's start.  Only callouts that this
+ * wake-up will run, or that share its slots, are looked at.
  */
 uint64_t
 co_queue_wake_tick(struct co_queue *q)
 {
 	const struct wheel *w = &q->wheel;
-	uint64_t next = wheel_next(w), wake, base;
+	uint64_t next = wheel_next(w), wake;
 
 	if (!q->has_slack || next == WHEEL_NEVER) {
 		if (next == WHEEL_NEVER && q->expired.first == NULL)
 			q->has_slack = false;
 		return next;
 	}
-	if (!(w->levels & 1))
-		return next; /* a cascade comes first: wake for it */
-	wake = coarse_next(w);
-	base = w->now & ~(uint64_t)WHEEL_SLOT_MASK;
-	for (uint64_t occ = w->occupied[0]; occ != 0; occ &= occ - 1) {
-		unsigned s = (unsigned)__builtin_ctzll(occ);
+	wake = slots_next(w, WAKE_SCAN_LEVELS);
+	for (unsigned l = 0; l < WAKE_SCAN_LEVELS; l++) {
+		unsigned shift = l * WHEEL_LEVEL_BITS;
+		uint64_t base = (w->now >> (shift + WHEEL_LEVEL_BITS))
+		    << (shift + WHEEL_LEVEL_BITS);
 
-		if ((base | s) > wake)
-			break;
-		for (const struct wheel_node *n = w->slot[0][s]; n != NULL;
-		     n = n->next) {
-			uint64_t end = co_tick_add(n->expire,
-			    co_from_node((struct wheel_node *)n)->slack);
+		for (uint64_t occ = w->occupied[l]; occ != 0; occ &= occ - 1) {
+			unsigned s = (unsigned)__builtin_ctzll(occ);
 
-			if (end < wake)
-				wake = end;
+			if ((base | ((uint64_t)s << shift)) > wake)
+				return wake;
+			for (const struct wheel_node *n = w->slot[l][s];
+			     n != NULL; n = n->next) {
+				uint64_t end = co_tick_add(n->expire,
+				    co_from_node((struct wheel_node *)n)
+					->slack);
+
+				if (end < wake)
+					wake = end;
+			}
 		}
 	}
 	return wake;

@@ -68,8 +68,8 @@ epoll_for(int fd)
 
 /* The scenario.  hz 100; due ticks distinct, re-arms far enough ahead. */
 
-#define NS    12
-#define HZ    100
+#define NS 12
+#define HZ 100
 #define MAXEV 32
 
 struct scen;
@@ -177,8 +177,8 @@ epoll_scenario_matches_virtual_clock(void)
 	callout_clock_advance(vclk, 300);
 	CHECK_EQ(v->n, 14);
 
-	eclk = make_clock(CALLOUT_CLOCK_EXTERNAL, HZ,
-	    CALLOUT_CLOCK_SINGLE_OWNER);
+	eclk =
+	    make_clock(CALLOUT_CLOCK_EXTERNAL, HZ, CALLOUT_CLOCK_SINGLE_OWNER);
 	CHECK(eclk != NULL);
 	scen_start(e, eclk);
 	ep = epoll_for(callout_clock_fd(eclk));

@@ -7,3 +7,7 @@ callout_add_test(test_threaded_clock test_threaded_clock.c SERIAL THREADED
 callout_add_test(test_external test_external.c SERIAL TIMEOUT 120)
 callout_add_test(test_freebsd_stress test_freebsd_stress.c THREADED
     TIMEOUT 300)
+callout_add_test(test_freebsd_sbt test_freebsd_sbt.c SERIAL THREADED
+    TIMEOUT 120)
+callout_add_test(test_freebsd_mixed test_freebsd_mixed.c
+    test_freebsd_mixed_netbsd.c)
