@@ -89,6 +89,7 @@ callout_clock_create(const struct callout_clock_params *p)
 		p = &def;
 	}
 	if (p->hz < 1 || p->hz > CO_MAX_HZ || p->ndispatchers < 0 ||
+	    p->start_ticks > CO_TICK_LAST ||
 	    p->ndispatchers > CO_MAX_DISPATCHERS ||
 	    (p->flags & ~CALLOUT_CLOCK_SINGLE_OWNER) != 0 ||
 	    (p->mode != CALLOUT_CLOCK_VIRTUAL &&
@@ -279,7 +280,8 @@ co_tick_at(const struct callout_clock *clk, const struct timespec *ts)
 	uint64_t t = (uint64_t)sec * (uint64_t)clk->hz +
 	    (uint64_t)nsec * (uint64_t)clk->hz / 1000000000u;
 
-	return co_tick_add(clk->start_ticks, t);
+	t = co_tick_add(clk->start_ticks, t);
+	return t > CO_TICK_LAST ? CO_TICK_LAST : t;
 }
 
 /* The instant tick t starts, rounded up to the nanosecond: never early. */

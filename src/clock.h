@@ -113,7 +113,13 @@ co_queue_unlock(struct co_queue *q)
 /* The current tick: the one whose interval contains the present. */
 uint64_t co_clock_now(const struct callout_clock *clk);
 
-/* Saturating tick arithmetic: time never wraps inside the library. */
+/*
+ * Saturating tick arithmetic: time never wraps inside the library.  A due
+ * tick saturates to UINT64_MAX, and a clock stops at CO_TICK_LAST, one
+ * short of it, so a saturated timer stays parked and never fires early.
+ */
+#define CO_TICK_LAST (UINT64_MAX - 1)
+
 static inline uint64_t
 co_tick_add(uint64_t t, uint64_t n)
 {

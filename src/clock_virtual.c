@@ -72,8 +72,11 @@ callout_clock_advance(struct callout_clock *clk, uint64_t nticks)
 	target = co_tick_add(atomic_load_explicit(&clk->vnow,
 				 memory_order_relaxed),
 	    nticks);
+	if (target > CO_TICK_LAST)
+		target = CO_TICK_LAST;
 	co_queue_dispatch(q);
-	while ((t = wheel_next(&q->wheel)) <= target) {
+	while (!wheel_empty(&q->wheel) &&
+	    (t = wheel_next(&q->wheel)) <= target) {
 		atomic_store_explicit(&clk->vnow, t, memory_order_relaxed);
 		wheel_advance(&q->wheel, t, &q->expired);
 		if (q->expired.first == NULL)

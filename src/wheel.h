@@ -46,6 +46,13 @@ uint64_t wheel_next(const struct wheel *w);
 void wheel_advance(struct wheel *w, uint64_t to, struct wheel_list *expired);
 size_t wheel_count(const struct wheel *w);
 
+/* Nothing filed?  (wheel_next's WHEEL_NEVER is also a valid tick.) */
+static inline bool
+wheel_empty(const struct wheel *w)
+{
+	return w->levels == 0;
+}
+
 static inline void
 wheel_list_init(struct wheel_list *l)
 {
