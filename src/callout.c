@@ -72,12 +72,30 @@ co_check(const char *call, const struct co_callout *c)
 	return true;
 }
 
+/*
+ * A new incarnation number: a per-thread sequence from a per-thread start,
+ * so a callout allocated again where one was freed gets another number
+ * (but for a 1 in 65536 coincidence between two threads).  The old memory
+ * is not read: it may be uninitialised.
+ */
+static uint16_t
+co_next_gen(void)
+{
+	static _Thread_local uint32_t next;
+
+	if (next == 0)
+		next = (uint32_t)((uintptr_t)&next >> 4) * 2654435761u;
+	return (uint16_t)(next += 40503u);
+}
+
 void
 co_init(struct co_callout *c, struct callout_clock *clk, unsigned kind)
 {
 	int cpu = (kind & CO_K_MPSAFE) ? co_home_cpu(clk) : 0;
+	uint16_t gen = co_next_gen();
 
 	memset(c, 0, sizeof(*c));
+	c->gen = gen;
 	c->magic = CO_MAGIC;
 	c->kind = (uint16_t)kind;
 	c->cpu = (uint16_t)cpu;
@@ -146,7 +164,7 @@ co_arm_target(struct co_callout *c, struct co_queue *q, int cpu)
 		return 0;
 	if (cpu >= 0)
 		return cpu;
-	if ((c->state & (CO_PENDING | CO_BOUND)) || q->running == c ||
+	if ((c->state & (CO_PENDING | CO_BOUND)) || co_is_running(c, q) ||
 	    !(c->kind & CO_K_MPSAFE))
 		return c->cpu;
 	return co_home_cpu(clk);
@@ -190,7 +208,7 @@ co_arm_at_locked(struct co_callout *c, struct co_queue *q, uint64_t expire,
 	bool unfiled = false;
 
 	/* A running callout never moves: its next run waits behind it. */
-	if (target != c->cpu && q->running != c) {
+	if (target != c->cpu && !co_is_running(c, q)) {
 		struct co_queue *tq = co_move_locked(c, q, target, &unfiled);
 
 		if (tq == NULL)
@@ -255,7 +273,7 @@ co_wait_not_running(struct co_callout *c, struct co_queue *q,
 			pthread_mutex_unlock(interlock);
 		depth = co_giant_release_all();
 		q->halt_waiters++;
-		while (q->running == c)
+		while (co_is_running(c, q))
 			pthread_cond_wait(&q->done, &q->lock);
 		q->halt_waiters--;
 		pthread_mutex_unlock(&q->lock);
@@ -486,7 +504,7 @@ callout_bind(callout_t *ct, unsigned int cpu)
 		co_misuse("callout_bind", c, "no such dispatcher");
 		return;
 	}
-	if ((c->state & CO_PENDING) || q->running == c) {
+	if ((c->state & CO_PENDING) || co_is_running(c, q)) {
 		co_queue_unlock(q);
 		co_misuse("callout_bind", c, "callout is pending or running");
 		return;
@@ -500,7 +518,7 @@ callout_bind(callout_t *ct, unsigned int cpu)
 			break;
 		}
 		q = co_lock(c); /* moved meanwhile: check again */
-		if ((c->state & CO_PENDING) || q->running == c) {
+		if ((c->state & CO_PENDING) || co_is_running(c, q)) {
 			co_queue_unlock(q);
 			co_misuse("callout_bind", c,
 			    "callout is pending or running");

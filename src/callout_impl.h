@@ -40,7 +40,7 @@ struct co_callout {
 	uint16_t state;			/* 54 */
 	uint16_t cpu;			/* 56: dispatcher (NT processor) */
 	uint16_t kind;			/* 58 */
-	uint16_t spare16;		/* 60 */
+	uint16_t gen;			/* 60: incarnation, set by init */
 	uint32_t slack;			/* 64: ticks it may run late (FreeBSD
 					   precision); 0 for exact callouts */
 };
@@ -82,18 +82,29 @@ struct co_queue *co_arm_at_locked(struct co_callout *c, struct co_queue *q,
 /* Remove c (locked on q) if pending; returns whether it was. */
 bool co_cancel_locked(struct co_callout *c, struct co_queue *q);
 
+/*
+ * Is c's handler running (q locked)?  The incarnation tells c from an
+ * earlier callout at the same address whose handler freed it and is
+ * still finishing: that one is not c.
+ */
+static inline bool
+co_is_running(const struct co_callout *c, const struct co_queue *q)
+{
+	return q->running == c && q->running_gen == c->gen;
+}
+
 /* Is c's handler running on a thread other than the caller? */
 static inline bool
 co_running_elsewhere(const struct co_callout *c, const struct co_queue *q)
 {
-	return q->running == c &&
+	return co_is_running(c, q) &&
 	    !pthread_equal(q->running_thread, pthread_self());
 }
 
 static inline bool
 co_running_here(const struct co_callout *c, const struct co_queue *q)
 {
-	return q->running == c &&
+	return co_is_running(c, q) &&
 	    pthread_equal(q->running_thread, pthread_self());
 }
 

@@ -33,9 +33,11 @@ struct co_queue {
 	struct wheel_list expired; /* due, not yet dispatched: still PENDING */
 	struct co_callout *running; /* handler being called, or NULL */
 	pthread_t running_thread;
+	uint16_t running_gen;	/* its incarnation (co_callout.gen) */
 	bool run_cancelled;	/* FreeBSD lock-assisted cancel of running */
 	bool run_started;	/* FreeBSD: the handler holds its lock */
 	bool run_finished;	/* FreeBSD: returned, lock not yet dropped */
+	bool hooks_due;		/* co_clock_kick_hooks: run the tick hook */
 	bool has_slack;		/* a callout with a precision window was
 				   armed here since the wheel was empty */
 	void (*run_drain_fn)(void *); /* FreeBSD async drain, after run */
@@ -145,6 +147,13 @@ void co_queue_kick(struct co_queue *q, uint64_t expire);
  */
 unsigned co_queue_dispatch(struct co_queue *q);
 
+/*
+ * Have the thread that processes cpu's expiries run the tick hook soon,
+ * even with nothing due: the NT layer's DPCs queued to another processor.
+ * On a virtual clock the next advance runs them anyway.
+ */
+void co_clock_kick_hooks(struct callout_clock *clk, int cpu);
+
 /* Give the run of tick hooks; see co_tick_hook_fn. */
 void co_clock_set_tick_hook(struct callout_clock *clk, co_tick_hook_fn *fn,
     void *ctx);
@@ -161,6 +170,9 @@ void co_home_set_self(struct callout_clock *clk, int cpu);
  * removed from its queue (no queue lock held).
  */
 extern void (*co_pooled_orphan)(struct co_callout *c);
+
+/* Set by the pool: called when the last clock has been destroyed. */
+extern void (*co_last_clock_gone)(void);
 
 /* Default clock, created on first use. */
 struct callout_clock *co_default_clock(void);

@@ -78,6 +78,7 @@ co_queue_dispatch(struct co_queue *q)
 		if (kind & CO_K_MTX)
 			mtx = ((struct co_callout_fbsd *)c)->mtx;
 		q->running = c;
+		q->running_gen = c->gen;
 		q->running_thread = pthread_self();
 		q->run_cancelled = false;
 		q->run_started = false;
