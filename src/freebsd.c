@@ -72,7 +72,7 @@ fb_holds_lock(struct co_callout_fbsd *f)
 static bool
 fb_run_cancellable(struct co_callout_fbsd *f, struct co_queue *q)
 {
-	return q->running == &f->co && !q->run_started &&
+	return co_is_running(&f->co, q) && !q->run_started &&
 	    fb_lock_assisted(&f->co) && fb_holds_lock(f);
 }
 
@@ -424,7 +424,7 @@ fb_stop_locked(struct co_callout_fbsd *f, struct co_queue *q)
 
 	c->state &= ~CO_ACTIVE;
 	removed = co_cancel_locked(c, q);
-	if (q->running != c || q->run_finished)
+	if (!co_is_running(c, q) || q->run_finished)
 		return removed ? 1 : -1;
 	if (fb_run_cancellable(f, q)) {
 		if (!q->run_cancelled) {
@@ -501,7 +501,7 @@ callout_fbsd_async_drain(struct callout *ct, void (*drain_fn)(void *))
 	q = co_lock(c);
 	c->state &= ~CO_ACTIVE;
 	removed = co_cancel_locked(c, q);
-	if (q->running != c || q->run_finished) {
+	if (!co_is_running(c, q) || q->run_finished) {
 		co_queue_unlock(q);
 		return removed ? 1 : -1;
 	}

@@ -576,6 +576,39 @@ destroy_while_running_elsewhere_is_misuse(void)
 	callout_clock_destroy(clk);
 }
 
+/* A callout whose handler destroyed it, and memory reused meanwhile. */
+static callout_t reused;
+static atomic_int reused_destroyed, reused_release;
+
+static void
+destroy_self_then_linger(void *arg)
+{
+	(void)arg;
+	callout_destroy(&reused);
+	atomic_store(&reused_destroyed, 1);
+	wait_flag(&reused_release); /* still running, memory "freed" */
+}
+
+static void
+new_callout_at_address_of_running_one_is_not_running(void)
+{
+	struct callout_clock *clk = make_threaded(2);
+
+	callout_set_misuse_handler(check_misuse);
+	atomic_store(&check_misuse_count, 0);
+	callout_init_clock(&reused, clk, CALLOUT_MPSAFE);
+	callout_reset(&reused, 1, destroy_self_then_linger, NULL);
+	CHECK(wait_flag(&reused_destroyed));
+	/* The same memory as a new callout: not the one running. */
+	callout_init_clock(&reused, clk, CALLOUT_MPSAFE);
+	CHECK_EQ(callout_halt(&reused, NULL), false); /* did not wait */
+	callout_destroy(&reused);
+	CHECK_EQ(atomic_load(&check_misuse_count), 0);
+	atomic_store(&reused_release, 1);
+	callout_set_misuse_handler(NULL);
+	callout_clock_destroy(clk);
+}
+
 /* Single-owner clocks. */
 
 struct foreign {
@@ -671,6 +704,7 @@ main(void)
 	RUN(idle_callout_moves_to_arming_threads_home);
 	RUN(halt_releases_every_level_of_giant);
 	RUN(destroy_while_running_elsewhere_is_misuse);
+	RUN(new_callout_at_address_of_running_one_is_not_running);
 	RUN(single_owner_clock_refuses_other_threads);
 	RUN(stress_no_overlap_no_run_after_halt_all_accounted);
 	return check_finish();
