@@ -17,6 +17,9 @@
 #define NT_EPOCH_OFFSET	   116444736000000000LL /* 1601 -> 1970, 100 ns */
 
 void (*co_pooled_orphan)(struct co_callout *c);
+void (*co_last_clock_gone)(void);
+
+static atomic_int live_clocks;
 
 static atomic_uint_fast64_t clock_ids = 1;
 
@@ -145,6 +148,7 @@ callout_clock_create(const struct callout_clock_params *p)
 		errno = error;
 		return NULL;
 	}
+	atomic_fetch_add(&live_clocks, 1);
 	return clk;
 }
 
@@ -262,6 +266,9 @@ callout_clock_destroy(struct callout_clock *clk)
 	pthread_mutex_unlock(&default_lock);
 	free(clk->queues);
 	free(clk);
+	/* The pool keeps one slab while any clock may lend: drop it now. */
+	if (atomic_fetch_sub(&live_clocks, 1) == 1 && co_last_clock_gone)
+		co_last_clock_gone();
 }
 
 /* Elapsed time since the clock's start as ticks, rounding down. */

@@ -34,7 +34,7 @@ co_external_stop(struct callout_clock *clk)
 static uint64_t
 external_wake_tick(struct co_queue *q)
 {
-	if (q->expired.first != NULL)
+	if (q->expired.first != NULL || q->hooks_due)
 		return q->wheel.now;
 	return co_queue_wake_tick(q);
 }
@@ -99,6 +99,9 @@ callout_clock_run(struct callout_clock *clk)
 	if (!co_clock_enter(clk, "callout_clock_run"))
 		return 0;
 	q = &clk->queues[0];
+	co_queue_lock(q);
+	q->hooks_due = false;
+	co_queue_unlock(q);
 	ran += co_clock_run_hooks(clk);
 	co_queue_lock(q);
 	/* Handlers' arms need not touch the timerfd: it is set below. */

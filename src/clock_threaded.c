@@ -111,11 +111,12 @@ dispatcher_main(void *arg)
 	pthread_mutex_lock(&q->lock);
 	while (!atomic_load(&clk->stopping)) {
 		co_queue_collect(q, co_clock_now(clk));
-		if (q->expired.first != NULL) {
+		if (q->expired.first != NULL || q->hooks_due) {
 			co_tick_hook_fn *hook;
 			void *ctx;
 
 			q->counters.wakeups++;
+			q->hooks_due = false;
 			co_queue_dispatch(q);
 			hook = clk->tick_hook;
 			ctx = clk->tick_hook_ctx;
@@ -153,6 +154,25 @@ co_queue_kick(struct co_queue *q, uint64_t expire)
 	/* A thread that is awake looks at the wheel before it sleeps. */
 	if (expire < q->sleep_until)
 		pthread_cond_signal(&q->wake);
+}
+
+void
+co_clock_kick_hooks(struct callout_clock *clk, int cpu)
+{
+	struct co_queue *q;
+
+	if (clk->mode == CALLOUT_CLOCK_VIRTUAL)
+		return; /* the next advance runs them */
+	q = co_queue_of_cpu(clk, cpu);
+	co_queue_lock(q);
+	if (!q->hooks_due) {
+		q->hooks_due = true;
+		if (clk->mode == CALLOUT_CLOCK_EXTERNAL)
+			co_external_rearm(clk);
+		else
+			pthread_cond_signal(&q->wake);
+	}
+	co_queue_unlock(q);
 }
 
 bool

@@ -159,6 +159,7 @@ pool_init(void)
 	 * callout (armed after this, under its queue lock) sees it.
 	 */
 	co_pooled_orphan = pool_orphan;
+	co_last_clock_gone = co_pool_trim;
 	atexit(pool_atexit);
 	atomic_store(&pool_ready, true);
 }

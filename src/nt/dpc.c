@@ -1,8 +1,8 @@
 /*
  * DPCs: the per-processor queues (High importance at the head, Medium and
  * Low at the tail), insertion and removal, KeFlushQueuedDpcs, the tick
- * hook that runs a processor's queue when its dispatch lock is free, the
- * kick that makes a threaded or external clock's dispatcher do so soon,
+ * hook that runs a processor's queue when its dispatch lock is free (a
+ * threaded or external clock's dispatcher is kicked to run it soon),
  * and the timer DPC runs captured at expiry (nt.md section 3, step 5).
  */
 #include <stdlib.h>
@@ -12,7 +12,6 @@
 _Static_assert(sizeof(struct nt_run) <= sizeof(struct co_callout),
     "a deferred run fits in a lent pool entry's callout");
 
-static char nt_kick_owner;
 static char nt_run_owner;
 
 static struct nt_cpu *
@@ -182,42 +181,14 @@ nt_tick_hook(struct callout_clock *clk, int cpu, void *ctx)
 	return nt_cpu_run_queue(&nt_g.cpus[cpu]);
 }
 
-static void
-nt_kick_fire(void *arg)
-{
-	struct co_pool_entry *e = arg;
-	struct nt_cpu *p = e->data[0];
-
-	atomic_store(&p->kick_armed, false);
-	nt_cpu_run_queue(p);
-	co_pool_return(e);
-}
-
 /*
- * Make p's dispatcher look at its queue at the next tick.  A virtual clock
- * needs none: its queues run at the next advance or flush.
+ * Make p's dispatcher look at its queue soon.  A virtual clock needs no
+ * kick: its queues run at the next advance or flush.
  */
 static void
 nt_kick(struct nt_cpu *p)
 {
-	struct callout_clock *clk = nt_g.clk;
-	struct co_pool_entry *e;
-	struct co_queue *q;
-	bool was;
-
-	if (clk->mode == CALLOUT_CLOCK_VIRTUAL ||
-	    atomic_exchange(&p->kick_armed, true))
-		return;
-	e = co_pool_lend(&nt_kick_owner, false);
-	if (e == NULL)
-		co_fatal("KeInsertQueueDpc", p, "out of memory for a DPC kick");
-	co_init(&e->co, clk, CO_K_POOLED | CO_K_MPSAFE);
-	e->co.fn = nt_kick_fire;
-	e->co.arg = e;
-	e->data[0] = p;
-	q = co_lock(&e->co);
-	q = co_arm_locked(&e->co, q, 1, p->index, &was);
-	co_queue_unlock(q);
+	co_clock_kick_hooks(nt_g.clk, p->index);
 }
 
 static void

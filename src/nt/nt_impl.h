@@ -47,7 +47,6 @@ struct nt_cpu {
 	struct nt_run *def_first; /* captured runs for the owner */
 	struct nt_run **def_lastp;
 	unsigned inflight;      /* captured runs not yet claimed/deferred */
-	atomic_bool kick_armed; /* a kick callout is pending */
 	int index;
 };
 

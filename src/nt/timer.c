@@ -63,8 +63,9 @@
  * Queues run at each tick (the clock's tick hook: after each virtual tick,
  * in advance(0), in callout_clock_run, after a dispatcher's batch), at
  * KeFlushQueuedDpcs and when a holder lowers; on threaded and external
- * clocks a DPC queued to another processor arms a one-tick "kick" callout
- * on that processor's dispatcher.
+ * clocks a DPC queued to another processor kicks that processor's
+ * dispatcher (co_clock_kick_hooks), which runs the hook without waiting
+ * for a tick.
  */
 #include "nt_impl.h"
 
