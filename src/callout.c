@@ -504,6 +504,12 @@ callout_bind(callout_t *ct, unsigned int cpu)
 		co_misuse("callout_bind", c, "no such dispatcher");
 		return;
 	}
+	if (!(c->kind & CO_K_MPSAFE)) {
+		/* Giant callouts run on dispatcher 0, always. */
+		co_queue_unlock(q);
+		co_misuse("callout_bind", c, "callout is not MPSAFE");
+		return;
+	}
 	if ((c->state & CO_PENDING) || co_is_running(c, q)) {
 		co_queue_unlock(q);
 		co_misuse("callout_bind", c, "callout is pending or running");

@@ -185,6 +185,10 @@ bind_while_pending_is_reported(void)
 	callout_bind(&c, 7); /* no dispatcher 7 on a one-dispatcher clock */
 	CHECK_MISUSE("callout_bind");
 	callout_destroy(&c);
+	callout_init_clock(&c, clk, 0);
+	callout_bind(&c, 0); /* giant callouts stay on dispatcher 0 */
+	CHECK_MISUSE("callout_bind");
+	callout_destroy(&c);
 }
 
 static void
