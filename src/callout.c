@@ -120,6 +120,7 @@ co_cancel_locked(struct co_callout *c, struct co_queue *q)
 	co_unfile(q, c);
 	c->state &= ~CO_PENDING;
 	q->counters.stopped++;
+	co_external_cancelled(q, c->node.expire);
 	return true;
 }
 

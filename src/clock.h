@@ -193,7 +193,7 @@ unsigned co_clock_run_hooks(struct callout_clock *clk);
  * several with one wake-up (WHEEL_NEVER: nothing pending).
  */
 void co_queue_collect(struct co_queue *q, uint64_t now);
-uint64_t co_queue_wake_tick(struct co_queue *q);
+uint64_t co_queue_wake_tick(struct co_queue *q, bool exact);
 
 /* Is the calling thread one of clk's dispatcher threads? */
 bool co_threaded_on_dispatcher(const struct callout_clock *clk);
@@ -204,5 +204,17 @@ void co_threaded_stop(struct callout_clock *clk);
 int co_external_start(struct callout_clock *clk);
 void co_external_stop(struct callout_clock *clk);
 void co_external_rearm(struct callout_clock *clk);
+
+/*
+ * A callout due no later than the external clock's timerfd was cancelled
+ * (q locked): move the timerfd later, so that it is readable only while
+ * work is due.
+ */
+static inline void
+co_external_cancelled(struct co_queue *q, uint64_t expire)
+{
+	if (q->clk->mode == CALLOUT_CLOCK_EXTERNAL && expire <= q->sleep_until)
+		co_external_rearm(q->clk);
+}
 
 #endif /* !CALLOUT_SRC_CLOCK_H */
