@@ -36,7 +36,7 @@ external_wake_tick(struct co_queue *q)
 {
 	if (q->expired.first != NULL || q->hooks_due)
 		return q->wheel.now;
-	return co_queue_wake_tick(q);
+	return co_queue_wake_tick(q, true);
 }
 
 /*
@@ -57,11 +57,19 @@ external_arm_fd(struct callout_clock *clk, uint64_t wake)
 	timerfd_settime(clk->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
-/* An arm filed an expiry earlier than the timerfd's (queue 0 locked). */
+/*
+ * The work due changed outside callout_clock_run (queue 0 locked): an
+ * earlier expiry, hooks to run, or the first one cancelled.  The timerfd
+ * is only set again when its tick changes, since setting it also clears
+ * its readability.
+ */
 void
 co_external_rearm(struct callout_clock *clk)
 {
-	external_arm_fd(clk, external_wake_tick(&clk->queues[0]));
+	uint64_t wake = external_wake_tick(&clk->queues[0]);
+
+	if (wake != clk->queues[0].sleep_until)
+		external_arm_fd(clk, wake);
 }
 
 static bool

@@ -55,9 +55,11 @@ slots_next(const struct wheel *w, unsigned from)
 }
 
 /*
- * Without precision windows the wake tick is the wheel's next expiry.
- * With them, it is the earliest window end among the callouts whose
- * window has opened by then.  Slots are visited in time order (level 0's
+ * Without precision windows the wake tick is the wheel's next expiry, a
+ * lower bound at coarse levels (the wake-up then cascades and looks
+ * again), unless `exact` asks for the true first expiry within the
+ * scanned levels.  With windows, it is the earliest window end among the
+ * callouts whose window has opened by then.  Slots are visited in time order (level 0's
  * in slot order, then level 1's: every timer of a level expires before
  * every timer of the next), while a slot starts no later than the best
  * end found so far; a slot's start bounds the due ticks in it, so no
@@ -66,12 +68,12 @@ slots_next(const struct wheel *w, unsigned from)
  * wake-up will run, or that share its slots, are looked at.
  */
 uint64_t
-co_queue_wake_tick(struct co_queue *q)
+co_queue_wake_tick(struct co_queue *q, bool exact)
 {
 	const struct wheel *w = &q->wheel;
 	uint64_t next = wheel_next(w), wake;
 
-	if (!q->has_slack || next == WHEEL_NEVER) {
+	if ((!q->has_slack && !exact) || next == WHEEL_NEVER) {
 		if (next == WHEEL_NEVER && q->expired.first == NULL)
 			q->has_slack = false;
 		return next;
@@ -127,7 +129,7 @@ dispatcher_main(void *arg)
 			}
 			continue; /* handlers took time: look at the clock */
 		}
-		q->sleep_until = co_queue_wake_tick(q);
+		q->sleep_until = co_queue_wake_tick(q, false);
 		if (q->sleep_until == WHEEL_NEVER) {
 			pthread_cond_wait(&q->wake, &q->lock);
 		} else {

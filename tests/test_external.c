@@ -259,6 +259,41 @@ fd_is_level_triggered_and_constant(void)
 }
 
 static void
+fd_is_readable_only_while_work_is_due(void)
+{
+	struct callout_clock *clk = make_clock(CALLOUT_CLOCK_EXTERNAL, 1000, 0);
+	struct callout c;
+	int ep = epoll_for(callout_clock_fd(clk));
+	struct epoll_event ev;
+	uint64_t due;
+
+	callout_init_clock(&c, clk, 1);
+	count_runs = 0;
+	/* Cancelled before it is due: the fd never becomes readable. */
+	callout_reset(&c, 20, count_fn, NULL);
+	callout_stop(&c);
+	CHECK_EQ(epoll_wait(ep, &ev, 1, 60), 0);
+	/* Cancelled after it fell due, before the run: quiet again. */
+	callout_reset(&c, 5, count_fn, NULL);
+	CHECK_EQ(epoll_wait(ep, &ev, 1, 2000), 1);
+	callout_stop(&c);
+	CHECK(!readable(ep));
+	/* 150 ticks: beyond wheel level 0; no readability at the cascade. */
+	due = callout_clock_ticks(clk) + 150;
+	callout_reset(&c, 150, count_fn, NULL);
+	while (epoll_wait(ep, &ev, 1, 1000) == 1) {
+		CHECK(mono_ns() >= ts_ns(co_tick_start(clk, due)));
+		if (callout_clock_run(clk) == 1)
+			break;
+		CHECK(0); /* readable with nothing to run */
+	}
+	CHECK_EQ(count_runs, 1);
+	CHECK_EQ(callout_clock_run(clk), 0);
+	close(ep);
+	callout_clock_destroy(clk);
+}
+
+static void
 next_ns_never_later_than_truth(void)
 {
 	struct callout_clock *clk = make_clock(CALLOUT_CLOCK_EXTERNAL, 1000, 0);
@@ -380,6 +415,7 @@ int
 main(void)
 {
 	RUN(fd_is_level_triggered_and_constant);
+	RUN(fd_is_readable_only_while_work_is_due);
 	RUN(next_ns_never_later_than_truth);
 	RUN(several_dispatchers_and_tick_hook_run_on_caller);
 	RUN(run_from_handler_is_misuse);
