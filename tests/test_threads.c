@@ -576,6 +576,32 @@ destroy_while_running_elsewhere_is_misuse(void)
 	callout_clock_destroy(clk);
 }
 
+static void
+destroy_clock_fn(void *arg)
+{
+	struct probe *p = arg;
+
+	callout_clock_destroy(p->clk); /* would join its own thread */
+	atomic_store(&p->finished, 1);
+}
+
+static void
+clock_destroy_from_its_handler_is_misuse(void)
+{
+	struct callout_clock *clk = make_threaded(2);
+	struct probe p;
+
+	callout_set_misuse_handler(check_misuse);
+	atomic_store(&check_misuse_count, 0);
+	probe_init(&p, clk, CALLOUT_MPSAFE);
+	callout_reset(&p.c, 1, destroy_clock_fn, &p);
+	CHECK(wait_flag(&p.finished));
+	CHECK_MISUSE("callout_clock_destroy");
+	callout_set_misuse_handler(NULL);
+	callout_destroy(&p.c);
+	callout_clock_destroy(clk);
+}
+
 /* A callout whose handler destroyed it, and memory reused meanwhile. */
 static callout_t reused;
 static atomic_int reused_destroyed, reused_release;
@@ -705,6 +731,7 @@ main(void)
 	RUN(halt_releases_every_level_of_giant);
 	RUN(destroy_while_running_elsewhere_is_misuse);
 	RUN(new_callout_at_address_of_running_one_is_not_running);
+	RUN(clock_destroy_from_its_handler_is_misuse);
 	RUN(single_owner_clock_refuses_other_threads);
 	RUN(stress_no_overlap_no_run_after_halt_all_accounted);
 	return check_finish();
