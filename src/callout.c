@@ -200,8 +200,13 @@ co_move_locked(struct co_callout *c, struct co_queue *q, int cpu,
 	return tq;
 }
 
-struct co_queue *
-co_arm_at_locked(struct co_callout *c, struct co_queue *q, uint64_t expire,
+/*
+ * File c at `expire`, already known to be later than the clock's present
+ * (the callers read the clock once: on a threaded clock that is a system
+ * call's worth of time).
+ */
+static struct co_queue *
+co_arm_file(struct co_callout *c, struct co_queue *q, uint64_t expire,
     int cpu, bool *was_pending)
 {
 	struct callout_clock *clk = q->clk;
@@ -213,14 +218,10 @@ co_arm_at_locked(struct co_callout *c, struct co_queue *q, uint64_t expire,
 		struct co_queue *tq = co_move_locked(c, q, target, &unfiled);
 
 		if (tq == NULL)
-			return co_arm_at_locked(c, co_lock(c), expire, cpu,
+			return co_arm_file(c, co_lock(c), expire, cpu,
 			    was_pending);
 		q = tq;
 	}
-
-	uint64_t now = co_clock_now(clk);
-	if (expire <= now)
-		expire = co_tick_add(now, 1);
 	if (expire <= q->wheel.now)
 		expire = co_tick_add(q->wheel.now, 1);
 
@@ -250,13 +251,24 @@ co_arm_at_locked(struct co_callout *c, struct co_queue *q, uint64_t expire,
 }
 
 struct co_queue *
+co_arm_at_locked(struct co_callout *c, struct co_queue *q, uint64_t expire,
+    int cpu, bool *was_pending)
+{
+	uint64_t now = co_clock_now(q->clk);
+
+	if (expire <= now)
+		expire = co_tick_add(now, 1);
+	return co_arm_file(c, q, expire, cpu, was_pending);
+}
+
+struct co_queue *
 co_arm_locked(struct co_callout *c, struct co_queue *q, uint64_t ticks,
     int cpu, bool *was_pending)
 {
 	uint64_t now = co_clock_now(q->clk);
 
-	return co_arm_at_locked(c, q, co_tick_add(now, ticks < 1 ? 1 : ticks),
-	    cpu, was_pending);
+	return co_arm_file(c, q, co_tick_add(now, ticks < 1 ? 1 : ticks), cpu,
+	    was_pending);
 }
 
 struct co_queue *
