@@ -327,6 +327,30 @@ gen_session_c(struct stream *s, uint64_t n)
 	st_end(s, p);
 }
 
+/*
+ * Session D: N timers all within the level-0 horizon (1..64 ticks), then
+ * the clock advances tick by tick until all fired: expiry without any
+ * cascading.
+ */
+static void
+gen_session_d(struct stream *s, uint64_t n)
+{
+	struct phase *p;
+
+	s->name = "D";
+	s->n = n;
+	s->ntimers = (uint32_t)n;
+	p = st_phase(s, NULL);
+	for (uint32_t i = 0; i < n; i++)
+		st_push(s, op_make(OP_ARM, i, rng_range(1, 64)));
+	st_end(s, p);
+	p = st_phase(s, "expire-l0");
+	p->per_fired = true;
+	for (int t = 0; t < 64; t++)
+		st_push(s, op_make(OP_ADVANCE, 0, 1));
+	st_end(s, p);
+}
+
 /* Session T: a kernel timer trace, "S id t", "C id", "A n" per line. */
 static bool
 gen_session_trace(struct stream *s, const char *path, size_t maxops)
@@ -637,8 +661,8 @@ calibrate_tsc(void)
 /* Output. */
 
 static const char *const workload_order[] = { "fill", "fill-log", "hot",
-	"rearm", "cancel+arm", "tcp", "expire", "idle-10s", "idle-1h",
-	"idle-1d", "next", "trace" };
+	"rearm", "cancel+arm", "tcp", "expire", "expire-l0", "idle-10s",
+	"idle-1h", "idle-1d", "next", "trace" };
 #define NWORKLOADS (sizeof(workload_order) / sizeof(workload_order[0]))
 
 static void
@@ -654,7 +678,7 @@ print_table(FILE *f)
 		if (!any)
 			continue;
 		fprintf(f, "\n%s: median ns per %s\n%10s", wl,
-		    strcmp(wl, "expire") == 0 || strncmp(wl, "idle", 4) == 0
+		    strncmp(wl, "expire", 6) == 0 || strncmp(wl, "idle", 4) == 0
 			? "fired timer"
 			: "operation",
 		    "N");
@@ -676,10 +700,6 @@ print_table(FILE *f)
 			if (!row)
 				continue;
 			fprintf(f, "%10llu", (unsigned long long)n);
-			for (int c = -2; c < NCONT; c++) {
-				int cc = c < 0 ? 0 : c; /* print floors last */
-				(void)cc;
-			}
 			for (int c = 0; c < NCONT + 2; c++) {
 				int ci = c < NCONT ? c : NCONT - 1 - c;
 				const char *src = ci < 0 ? "floor" : wl;
@@ -792,10 +812,17 @@ write_headline(const char *path)
 
 		if (isnan(so) && isnan(wh))
 			continue;
-		fprintf(f,
-		    "| %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.1fx | "
-		    "%.1fx |\n",
-		    wl, so, mt, wh, le, lu, le / so, lu / so);
+		double v[7] = { so, mt, wh, le, lu, le / so, lu / so };
+
+		fprintf(f, "| %s", wl);
+		for (int k = 0; k < 7; k++) {
+			if (isnan(v[k]))
+				fprintf(f, " | n/a");
+			else
+				fprintf(
+				    f, k < 5 ? " | %.1f" : " | %.1fx", v[k]);
+		}
+		fprintf(f, " |\n");
 	}
 	fprintf(f,
 	    "\nns per operation (expire, idle: per fired timer); "
@@ -833,10 +860,11 @@ write_gnuplot(const char *dir)
 		if (!any)
 			continue;
 		snprintf(fname, sizeof(fname), "%s", wl);
+		/* gnuplot data block names: letters, digits, '_'. */
 		for (char *p = fname; *p; p++)
-			if (*p == '+')
+			if (*p == '+' || *p == '-')
 				*p = '_';
-		fprintf(f, "$%s << EOD\nN", fname[0] == 'i' ? fname : fname);
+		fprintf(f, "$%s << EOD\nN", fname);
 		for (int c = 0; c < NCONT + 2; c++)
 			fprintf(
 			    f, " %s", cont_name(c < NCONT ? c : NCONT - 1 - c));
@@ -891,7 +919,7 @@ write_gnuplot(const char *dir)
 		    "set title '%s: ns per %s (log scale)'\n"
 		    "set ylabel 'ns'\n",
 		    wl,
-		    strcmp(wl, "expire") == 0 || strncmp(wl, "idle", 4) == 0
+		    strncmp(wl, "expire", 6) == 0 || strncmp(wl, "idle", 4) == 0
 			? "fired timer"
 			: "operation");
 		fprintf(f,
@@ -915,6 +943,7 @@ usage(void)
 	    "\n             [--contenders heap,callout,...]"
 	    "\n             [--out DIR]\n"
 	    "workloads: fill fill-log hot rearm cancel+arm tcp expire "
+	    "expire-l0 "
 	    "idle next trace periodic threaded\n");
 	exit(2);
 }
@@ -1006,6 +1035,12 @@ main(int argc, char **argv)
 		if (want_any(b_names, 2)) {
 			memset(&s, 0, sizeof(s));
 			gen_session_b(&s, n);
+			run_stream(&s, reps);
+			stream_free(&s);
+		}
+		if (want("expire-l0")) {
+			memset(&s, 0, sizeof(s));
+			gen_session_d(&s, n);
 			run_stream(&s, reps);
 			stream_free(&s);
 		}
