@@ -63,8 +63,8 @@ static void
 expect_range(const char *what, uint64_t lo, uint64_t hi, uint64_t got)
 {
 	if (got < lo || got > hi) {
-		printf("FAIL %s: expected %" PRIu64 "..%" PRIu64 ", got %" PRIu64
-		       "\n",
+		printf("FAIL %s: expected %" PRIu64 "..%" PRIu64
+		       ", got %" PRIu64 "\n",
 		    what, lo, hi, got);
 		failures++;
 	}
@@ -97,8 +97,8 @@ check_invariants(void)
 	runs = num("watchdog_runs") + num("link_runs") + num("scan_runs") +
 	    num("traffic_runs") + num("tx_timeouts") + num("worker_expiries") +
 	    num("stats_runs") + num("short_fires") + num("long_fires");
-	expect("DPC runs = sum of the drivers' callbacks", runs,
-	    num("dpc_runs"));
+	expect(
+	    "DPC runs = sum of the drivers' callbacks", runs, num("dpc_runs"));
 	expect_range("DPC runs + coalesced against the clock's expiries",
 	    num("expiries_min"), num("expiries_max"),
 	    num("dpc_runs") + num("dpcs_coalesced"));
@@ -272,16 +272,17 @@ check_virtual(void)
 	inits = 7 * m + tx.sent;
 	expect_key("timers_initialised", inits);
 	expect_key("timers_never_destroyed", inits);
-	runs = m * (w + d / link + scan_exp - coalesced + d / worker +
-			d / stats + short_fires + long_fires) +
+	runs = m *
+		(w + d / link + scan_exp - coalesced + d / worker + d / stats +
+		    short_fires + long_fires) +
 	    tx.runs + tx.timeouts;
 	expect_key("dpc_runs", runs);
 	expect_key("fired", runs + m * coalesced);
 	arms = m * (1 + (1 + d / link) + 2 + 1 + 1 + 2 * w) + tx.runs + m +
 	    tx.sent;
 	expect_key("arms", arms);
-	cancels = m * (1 + 1 + 2 + 1 + 1 + 1) + tx.completed +
-	    tx.stop_cancels + m * (w - short_fires) + m * (w - long_fires);
+	cancels = m * (1 + 1 + 2 + 1 + 1 + 1) + tx.completed + tx.stop_cancels +
+	    m * (w - short_fires) + m * (w - long_fires);
 	expect_key("cancels_ok", cancels);
 	expect_key("max", 0); /* lateness: DPCs run on their due tick */
 	expect_key("slabs_after_destroy", 0);
