@@ -26,16 +26,19 @@ nt_ceil_div(nt_u128 a, nt_u128 b)
 	return (a + b - 1) / b;
 }
 
-/* Ticks since start_ticks, and the exact time into them in ns. */
-static uint64_t
+/*
+ * Ticks since start_ticks, and the exact time into them in ns.  128 bits:
+ * 64 bits of ns last only 584 years, far less than a virtual clock's tick
+ * range, and a saturated present made future due times look past.
+ */
+static nt_u128
 nt_elapsed_ns(struct callout_clock *clk, uint64_t *rel_tick)
 {
 	uint64_t now = co_clock_now(clk);
 
 	*rel_tick = now - clk->start_ticks;
 	if (clk->mode == CALLOUT_CLOCK_VIRTUAL)
-		return nt_sat64(
-		    (nt_u128)*rel_tick * 1000000000u / (unsigned)clk->hz);
+		return (nt_u128)*rel_tick * 1000000000u / (unsigned)clk->hz;
 
 	struct timespec ts;
 	int64_t sec, nsec;
@@ -53,7 +56,7 @@ nt_interrupt_time(struct callout_clock *clk)
 {
 	uint64_t rel;
 
-	return nt_elapsed_ns(clk, &rel) / 100;
+	return nt_sat64(nt_elapsed_ns(clk, &rel) / 100);
 }
 
 int64_t
@@ -85,7 +88,8 @@ uint64_t
 nt_due_tick(struct callout_clock *clk, LONGLONG due, bool *past)
 {
 	unsigned hz = (unsigned)clk->hz;
-	uint64_t rel_now, ns = nt_elapsed_ns(clk, &rel_now);
+	uint64_t rel_now;
+	nt_u128 ns = nt_elapsed_ns(clk, &rel_now);
 
 	*past = false;
 	if (due >= 0) {
