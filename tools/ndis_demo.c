@@ -1084,11 +1084,12 @@ status_update(struct status *s, uint64_t tick, uint64_t total, int force)
 	rate = (double)(dpcs - s->last_dpcs) / (now - s->last_wall);
 	s->last_wall = now;
 	s->last_dpcs = dpcs;
-	printf("\r%5.1f%%  %7.0f/%.0f s  timers armed %6" PRId64
-	       "  callouts borrowed %6zu (peak %zu)  DPCs/s %9.0f ",
+	printf("\r%5.1f%% %7.1f/%.0f s | timers %9" PRIu64
+	       " initialised, %5" PRId64 " armed | callouts borrowed %5zu "
+	       "(peak %zu) | %7.0f DPCs/s ",
 	    100.0 * (double)tick / (double)total, (double)tick / DEMO_HZ,
-	    (double)total / DEMO_HZ, atomic_load(&st.armed), pc.in_use,
-	    pc.high_water, rate);
+	    (double)total / DEMO_HZ, GET(timers_initialised),
+	    atomic_load(&st.armed), pc.in_use, pc.high_water, rate);
 	fflush(stdout);
 }
 
