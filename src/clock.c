@@ -215,8 +215,7 @@ callout_clock_destroy(struct callout_clock *clk)
 		    "called from a thread other than the single owner");
 		return;
 	}
-	if (clk->locking && atomic_load(&clk->advancing) &&
-	    pthread_equal(clk->advancing_thread, pthread_self())) {
+	if (clk->locking && co_clock_advancing_here(clk)) {
 		co_misuse("callout_clock_destroy", clk,
 		    "called from a handler of this clock");
 		return;

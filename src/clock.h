@@ -80,7 +80,9 @@ struct callout_clock {
 
 	_Atomic uint64_t vnow;		/* virtual mode: current tick */
 	atomic_bool advancing;		/* an advance or run is under way */
-	pthread_t advancing_thread;
+	/* The clock the advancing thread was inside before this one;
+	 * only that thread reads or writes it (co_clock_advancing_here). */
+	struct callout_clock *advancing_outer;
 	atomic_uint next_home;		/* round-robin home assignment */
 	_Atomic uint64_t caller_pending; /* caller-owned callouts pending */
 	atomic_bool stopping;		 /* destroy under way */
@@ -183,6 +185,9 @@ struct callout_clock *co_default_clock(void);
  */
 bool co_clock_enter(struct callout_clock *clk, const char *call);
 void co_clock_leave(struct callout_clock *clk);
+/* The calling thread is inside an advance or run of clk (from a handler,
+ * hook or DPC it runs). */
+bool co_clock_advancing_here(const struct callout_clock *clk);
 unsigned co_clock_run_hooks(struct callout_clock *clk);
 
 /*

@@ -8,6 +8,15 @@
 #include "callout_impl.h"
 #include "misuse.h"
 
+/*
+ * The clocks whose advance or run this thread is inside, innermost first,
+ * chained through advancing_outer.  Per thread, so that asking "is it me?"
+ * reads nothing another thread writes (a shared advancing_thread field
+ * raced with the next advance's store, and a stale value could name the
+ * asking thread).
+ */
+static _Thread_local struct callout_clock *co_advancing_here;
+
 /* Enter the clock's single expiry-processing section, or report misuse. */
 bool
 co_clock_enter(struct callout_clock *clk, const char *call)
@@ -26,14 +35,26 @@ co_clock_enter(struct callout_clock *clk, const char *call)
 		    "the clock");
 		return false;
 	}
-	clk->advancing_thread = pthread_self();
+	clk->advancing_outer = co_advancing_here;
+	co_advancing_here = clk;
 	return true;
 }
 
 void
 co_clock_leave(struct callout_clock *clk)
 {
+	co_advancing_here = clk->advancing_outer;
 	atomic_store_explicit(&clk->advancing, false, memory_order_release);
+}
+
+bool
+co_clock_advancing_here(const struct callout_clock *clk)
+{
+	for (const struct callout_clock *c = co_advancing_here; c != NULL;
+	     c = c->advancing_outer)
+		if (c == clk)
+			return true;
+	return false;
 }
 
 /* Upper-layer work (DPCs) after a tick's handlers, with no lock held. */

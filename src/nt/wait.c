@@ -149,8 +149,7 @@ static bool
 nt_inside_advance(struct callout_clock *clk)
 {
 	return clk->mode != CALLOUT_CLOCK_THREADED &&
-	    atomic_load(&clk->advancing) &&
-	    pthread_equal(clk->advancing_thread, pthread_self());
+	    co_clock_advancing_here(clk);
 }
 
 static NTSTATUS
