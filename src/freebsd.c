@@ -80,7 +80,8 @@ fb_run_cancellable(struct co_callout_fbsd *f, struct co_queue *q)
 static bool
 fb_check(const char *call, struct co_callout_fbsd *f, bool need_lock)
 {
-	if (!co_check(call, &f->co))
+	/* f may be NULL: &f->co would be undefined, co_check reports it. */
+	if (!co_check(call, f != NULL ? &f->co : NULL))
 		return false;
 	if (!(f->co.kind & CO_K_FREEBSD)) {
 		co_misuse(call, f, "not a FreeBSD callout");
@@ -456,12 +457,13 @@ int
 callout_fbsd_drain(struct callout *ct)
 {
 	struct co_callout_fbsd *f = fb_of(ct);
-	struct co_callout *c = &f->co;
+	struct co_callout *c;
 	struct co_queue *q;
 	bool removed, waited;
 
 	if (!fb_check("callout_drain", f, false))
 		return -1;
+	c = &f->co;
 	if ((c->kind & CO_K_MTX) && fb_mutex_owned(f->mtx)) {
 		co_misuse(
 		    "callout_drain", f, "called with the callout's mutex held");
@@ -488,12 +490,13 @@ int
 callout_fbsd_async_drain(struct callout *ct, void (*drain_fn)(void *))
 {
 	struct co_callout_fbsd *f = fb_of(ct);
-	struct co_callout *c = &f->co;
+	struct co_callout *c;
 	struct co_queue *q;
 	bool removed;
 
 	if (!fb_check("callout_async_drain", f, true))
 		return -1;
+	c = &f->co;
 	if (drain_fn == NULL) {
 		co_misuse("callout_async_drain", f, "NULL drain function");
 		return -1;
