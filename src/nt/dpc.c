@@ -43,6 +43,8 @@ nt_cpu_of_data(PVOID data)
 	return (struct nt_cpu *)data;
 }
 
+_Thread_local unsigned nt_dpc_depth;
+
 void
 nt_run_call(const struct nt_run *r)
 {
@@ -50,11 +52,13 @@ nt_run_call(const struct nt_run *r)
 		co_misuse("DPC", r->dpc, "queued DPC has a NULL routine");
 		return;
 	}
+	nt_dpc_depth++;
 	if (r->flags & NT_DPC_NDIS_FN)
 		((PNDIS_TIMER_FUNCTION)r->routine)(
 		    r->dpc, r->ctx, r->a1, r->a2);
 	else
 		r->routine(r->dpc, r->ctx, r->a1, r->a2);
+	nt_dpc_depth--;
 }
 
 void

@@ -139,7 +139,9 @@ KeLowerIrql(KIRQL NewIrql)
 		return;
 	}
 	if (c->irql >= DISPATCH_LEVEL && NewIrql < DISPATCH_LEVEL) {
-		if (c->pushed) {
+		/* Pushed: a DPC run for another thread's processor; depth:
+		 * a DPC run inline, on the caller's own context. */
+		if (c->pushed || nt_dpc_depth > 0) {
 			co_misuse("KeLowerIrql", NULL,
 			    "lowering below DISPATCH_LEVEL inside a DPC");
 			return;

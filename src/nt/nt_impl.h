@@ -86,6 +86,8 @@ bool nt_cpu_claim_locked(struct nt_cpu *p, struct nt_ctx *c);
 
 /* DPC machinery (dpc.c). */
 void nt_run_call(const struct nt_run *r);
+/* DPC routines this thread is inside (nt_run_call), for KeLowerIrql. */
+extern _Thread_local unsigned nt_dpc_depth;
 void nt_run_capture(struct nt_run *r, PKDPC dpc, uint64_t systime);
 /*
  * Hand a captured run to processor p: the caller holds its object stripe;
