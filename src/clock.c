@@ -18,6 +18,7 @@
 
 void (*co_pooled_orphan)(struct co_callout *c);
 void (*co_last_clock_gone)(void);
+void (*co_clock_gone_hook)(struct callout_clock *clk);
 
 static atomic_int live_clocks;
 
@@ -215,7 +216,7 @@ callout_clock_destroy(struct callout_clock *clk)
 		    "called from a thread other than the single owner");
 		return;
 	}
-	if (clk->locking && co_clock_advancing_here(clk)) {
+	if (co_clock_advancing_here(clk)) {
 		co_misuse("callout_clock_destroy", clk,
 		    "called from a handler of this clock");
 		return;
@@ -256,6 +257,8 @@ callout_clock_destroy(struct callout_clock *clk)
 		orphan_pooled(&pooled);
 		queue_fini(q);
 	}
+	if (co_clock_gone_hook != NULL)
+		co_clock_gone_hook(clk);
 	pthread_mutex_lock(&default_lock);
 	if (atomic_load(&default_clock) == clk) {
 		atomic_store(&default_clock, NULL);
@@ -542,6 +545,10 @@ void
 callout_clock_counters(const struct callout_clock *clk,
     struct callout_counters *out)
 {
+	if (out == NULL) {
+		co_misuse("callout_clock_counters", clk, "NULL out");
+		return;
+	}
 	memset(out, 0, sizeof(*out));
 	if (clk == NULL) {
 		co_misuse("callout_clock_counters", clk, "NULL clock");

@@ -173,6 +173,12 @@ void co_home_set_self(struct callout_clock *clk, int cpu);
  */
 extern void (*co_pooled_orphan)(struct co_callout *c);
 
+/*
+ * Set by the NT layer: called as a clock is destroyed (after its pooled
+ * timers are gone), so that a layer bound to it can refuse later use.
+ */
+extern void (*co_clock_gone_hook)(struct callout_clock *clk);
+
 /* Set by the pool: called when the last clock has been destroyed. */
 extern void (*co_last_clock_gone)(void);
 

@@ -42,6 +42,7 @@
 #include <callout/timeout.h>
 
 #include "pool.h"
+#include "misuse.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define POOL_ASAN 1
@@ -460,6 +461,10 @@ callout_pool_set_cap(size_t max_lent)
 void
 callout_pool_counters(struct callout_pool_counters *out)
 {
+	if (out == NULL) {
+		co_misuse("callout_pool_counters", out, "NULL out");
+		return;
+	}
 	out->in_use = atomic_load(&pool_in_use);
 	out->high_water = atomic_load(&pool_high_water);
 	out->slabs = atomic_load(&pool_nslabs);

@@ -14,6 +14,21 @@ pthread_mutex_t nt_stripes[NT_NSTRIPES];
 
 static pthread_once_t nt_once = PTHREAD_ONCE_INIT;
 static _Atomic(struct callout_clock *) nt_bound;
+static atomic_bool nt_clock_gone;
+
+/*
+ * The bound clock is being destroyed.  The emulated processors live as
+ * long as the process and cannot move to another clock, so any NT call
+ * after this is fatal rather than a use of freed memory.
+ */
+static void
+nt_unbind(struct callout_clock *clk)
+{
+	if (clk != atomic_load(&nt_bound))
+		return;
+	atomic_store(&nt_clock_gone, true);
+	atomic_store(&nt_bound, NULL);
+}
 
 static void
 nt_bind(void)
@@ -42,6 +57,7 @@ nt_bind(void)
 	pthread_condattr_destroy(&ca);
 	nt_g.clk = clk;
 	co_clock_set_tick_hook(clk, nt_tick_hook, NULL);
+	co_clock_gone_hook = nt_unbind;
 	atomic_store(&nt_bound, clk);
 }
 
@@ -54,6 +70,9 @@ nt_clock(void)
 	if (clk != NULL)
 		return clk;
 	pthread_once(&nt_once, nt_bind);
+	if (atomic_load(&nt_clock_gone))
+		co_fatal("NT emulation", nt_g.clk,
+		    "called after its clock was destroyed");
 	return nt_g.clk;
 }
 
