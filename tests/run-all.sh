@@ -3,6 +3,9 @@
 # -Werror, AddressSanitizer + UndefinedBehaviorSanitizer with leak checking,
 # ThreadSanitizer, valgrind memcheck of the non-threaded tests, the manual
 # page lint, and a short libFuzzer run.  Stops at the first failure.
+# Scaling (CALLOUT_TEST_SCALE) only shortens the random and stress loops:
+# the tick-wrap (test_wrap), wheel-level boundary and largest-delay cases
+# are fixed and run in every build.
 #
 # Usage: sh tests/run-all.sh [stage...]
 #   stages: plain asan tsan valgrind lint fuzz   (default: all, in order)
@@ -43,7 +46,7 @@ header() {
 footer() {
 	t=$(($(now) - stage_start))
 	printf '==== %s: passed in %d s ====\n' "$stage_name" "$t"
-	summary="$summary$(printf '  %-10s %4d s' "$stage_name" "$t")
+	summary="$summary$(printf '  %-48s %4d s' "$stage_name" "$t")
 "
 }
 
