@@ -29,20 +29,9 @@ co_of(callout_t *c)
 	return (struct co_callout *)(void *)c;
 }
 
-static inline struct co_queue *
-co_queue_get(const struct co_callout *c)
-{
-	return atomic_load_explicit(&((struct co_callout *)c)->q,
-	    memory_order_acquire);
-}
-
 struct co_queue *
-co_lock(struct co_callout *c)
+co_lock_slow(struct co_callout *c, struct co_queue *q)
 {
-	struct co_queue *q = co_queue_get(c);
-
-	if (!q->clk->locking)
-		return q;
 	for (;;) {
 		pthread_mutex_lock(&q->lock);
 		struct co_queue *now = co_queue_get(c);
@@ -54,7 +43,7 @@ co_lock(struct co_callout *c)
 }
 
 bool
-co_check(const char *call, const struct co_callout *c)
+co_check_slow(const char *call, const struct co_callout *c)
 {
 	if (c == NULL) {
 		co_misuse(call, c, "NULL callout");
@@ -201,37 +190,53 @@ co_move_locked(struct co_callout *c, struct co_queue *q, int cpu,
 }
 
 /*
- * File c at `expire`, already known to be later than the clock's present
- * (the callers read the clock once: on a threaded clock that is a system
- * call's worth of time).
+ * Put c on the queue of the dispatcher an arm chooses, if that is not the
+ * queue it is on: only clocks with several dispatchers get here.  Returns
+ * the queue c is on, locked.
  */
 static struct co_queue *
+co_arm_place(struct co_callout *c, struct co_queue *q, int cpu,
+    bool *unfiled)
+{
+	for (;;) {
+		int target = co_arm_target(c, q, cpu);
+		struct co_queue *tq;
+
+		*unfiled = false;
+		/* A running callout never moves: its next run waits. */
+		if (target == c->cpu || co_is_running(c, q))
+			return q;
+		tq = co_move_locked(c, q, target, unfiled);
+		if (tq != NULL)
+			return tq;
+		q = co_lock(c); /* it moved meanwhile: look again */
+	}
+}
+
+/*
+ * File c at `expire`, already known to be later than the clock's present
+ * (the callers read the clock once: on a threaded clock that is a system
+ * call's worth of time).  Inline: this is the arm path.
+ */
+static inline __attribute__((always_inline)) struct co_queue *
 co_arm_file(struct co_callout *c, struct co_queue *q, uint64_t expire,
     int cpu, bool *was_pending)
 {
 	struct callout_clock *clk = q->clk;
-	int target = co_arm_target(c, q, cpu);
 	bool unfiled = false;
 
-	/* A running callout never moves: its next run waits behind it. */
-	if (target != c->cpu && !co_is_running(c, q)) {
-		struct co_queue *tq = co_move_locked(c, q, target, &unfiled);
-
-		if (tq == NULL)
-			return co_arm_file(c, co_lock(c), expire, cpu,
-			    was_pending);
-		q = tq;
-	}
-	if (expire <= q->wheel.now)
+	if (__builtin_expect(clk->ndisp > 1, 0))
+		q = co_arm_place(c, q, cpu, &unfiled);
+	if (__builtin_expect(expire <= q->wheel.now, 0))
 		expire = co_tick_add(q->wheel.now, 1);
 
 	*was_pending = (c->state & CO_PENDING) != 0;
 	if (!*was_pending) {
 		wheel_insert(&q->wheel, &c->node, expire);
 		q->counters.armed++;
-	} else if (unfiled) {
+	} else if (__builtin_expect(unfiled, 0)) {
 		wheel_insert(&q->wheel, &c->node, expire);
-	} else if (c->node.expire > q->wheel.now) {
+	} else if (__builtin_expect(c->node.expire > q->wheel.now, 1)) {
 		wheel_rearm(&q->wheel, &c->node, expire);
 	} else {
 		wheel_list_remove(&q->expired, &c->node);
@@ -261,14 +266,21 @@ co_arm_at_locked(struct co_callout *c, struct co_queue *q, uint64_t expire,
 	return co_arm_file(c, q, expire, cpu, was_pending);
 }
 
-struct co_queue *
-co_arm_locked(struct co_callout *c, struct co_queue *q, uint64_t ticks,
+static inline __attribute__((always_inline)) struct co_queue *
+co_arm_ticks(struct co_callout *c, struct co_queue *q, uint64_t ticks,
     int cpu, bool *was_pending)
 {
 	uint64_t now = co_clock_now(q->clk);
 
 	return co_arm_file(c, q, co_tick_add(now, ticks < 1 ? 1 : ticks), cpu,
 	    was_pending);
+}
+
+struct co_queue *
+co_arm_locked(struct co_callout *c, struct co_queue *q, uint64_t ticks,
+    int cpu, bool *was_pending)
+{
+	return co_arm_ticks(c, q, ticks, cpu, was_pending);
 }
 
 struct co_queue *
@@ -383,7 +395,7 @@ callout_reset(callout_t *ct, int ticks, void (*fn)(void *), void *arg)
 	q = co_lock(c);
 	c->fn = fn;
 	c->arg = arg;
-	q = co_arm_locked(c, q, ticks < 1 ? 1 : (uint64_t)ticks, -1,
+	q = co_arm_ticks(c, q, ticks < 1 ? 1 : (uint64_t)ticks, -1,
 	    &was_pending);
 	co_queue_unlock(q);
 }
@@ -403,7 +415,7 @@ callout_schedule(callout_t *ct, int ticks)
 		co_misuse("callout_schedule", c, "no handler set");
 		return;
 	}
-	q = co_arm_locked(c, q, ticks < 1 ? 1 : (uint64_t)ticks, -1,
+	q = co_arm_ticks(c, q, ticks < 1 ? 1 : (uint64_t)ticks, -1,
 	    &was_pending);
 	co_queue_unlock(q);
 }

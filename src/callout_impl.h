@@ -60,8 +60,28 @@ co_from_node(struct wheel_node *n)
 	return (struct co_callout *)(void *)n;
 }
 
-/* Lock the queue c is on, following migrations; returns it locked. */
-struct co_queue *co_lock(struct co_callout *c);
+static inline struct co_queue *
+co_queue_get(const struct co_callout *c)
+{
+	return atomic_load_explicit(&((struct co_callout *)c)->q,
+	    memory_order_acquire);
+}
+
+struct co_queue *co_lock_slow(struct co_callout *c, struct co_queue *q);
+
+/*
+ * Lock the queue c is on, following migrations; returns it locked.  On a
+ * single-owner clock there is nothing to lock.
+ */
+static inline struct co_queue *
+co_lock(struct co_callout *c)
+{
+	struct co_queue *q = co_queue_get(c);
+
+	if (!q->clk->locking)
+		return q;
+	return co_lock_slow(c, q);
+}
 
 /* Set up c on clk with the given kind bits; c->fn stays NULL. */
 void co_init(struct co_callout *c, struct callout_clock *clk, unsigned kind);
@@ -118,8 +138,20 @@ co_running_here(const struct co_callout *c, const struct co_queue *q)
 struct co_queue *co_wait_not_running(struct co_callout *c,
     struct co_queue *q, pthread_mutex_t *interlock, bool *waited);
 
-/* Check c is a live callout usable by this thread; else report misuse. */
-bool co_check(const char *call, const struct co_callout *c);
+bool co_check_slow(const char *call, const struct co_callout *c);
+
+/*
+ * Check c is a live callout usable by this thread; else report misuse.
+ * Every call on a callout passes here, so the good case is inline.
+ */
+static inline bool
+co_check(const char *call, const struct co_callout *c)
+{
+	if (__builtin_expect(c != NULL && c->magic == CO_MAGIC, 1) &&
+	    __builtin_expect(co_clock_owner_ok(co_queue_get(c)->clk), 1))
+		return true;
+	return co_check_slow(call, c);
+}
 
 /* Release all giant levels held by this thread; returns how many. */
 unsigned co_giant_release_all(void);

@@ -125,7 +125,7 @@ callout_clock_create(const struct callout_clock_params *p)
 	    real_nt_time() :
 	    p->system_time_at_start;
 	clock_gettime(CLOCK_MONOTONIC, &clk->mono_start);
-	clk->owner = pthread_self();
+	clk->owner = &co_thread_token;
 	atomic_init(&clk->vnow, p->start_ticks);
 	clk->timerfd = -1;
 	clk->queues = calloc((size_t)clk->nqueues, sizeof(*clk->queues));
@@ -318,13 +318,13 @@ co_tick_start(const struct callout_clock *clk, uint64_t t)
 	return ts;
 }
 
+_Thread_local char co_thread_token __attribute__((tls_model("initial-exec")));
+
 uint64_t
-co_clock_now(const struct callout_clock *clk)
+co_clock_now_real(const struct callout_clock *clk)
 {
 	struct timespec ts;
 
-	if (clk->mode == CALLOUT_CLOCK_VIRTUAL)
-		return atomic_load_explicit(&clk->vnow, memory_order_relaxed);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return co_tick_at(clk, &ts);
 }

@@ -76,7 +76,7 @@ struct callout_clock {
 	uint64_t start_ticks;
 	int64_t system_time_at_start;
 	struct timespec mono_start; /* CLOCK_MONOTONIC at start_ticks */
-	pthread_t owner;	    /* single owner: the creating thread */
+	const void *owner;	    /* single owner: its co_thread_token */
 
 	_Atomic uint64_t vnow;		/* virtual mode: current tick */
 	atomic_bool advancing;		/* an advance or run is under way */
@@ -114,8 +114,17 @@ co_queue_unlock(struct co_queue *q)
 		pthread_mutex_unlock(&q->lock);
 }
 
+/* The current tick of a threaded or external clock, from CLOCK_MONOTONIC. */
+uint64_t co_clock_now_real(const struct callout_clock *clk);
+
 /* The current tick: the one whose interval contains the present. */
-uint64_t co_clock_now(const struct callout_clock *clk);
+static inline uint64_t
+co_clock_now(const struct callout_clock *clk)
+{
+	if (clk->mode == CALLOUT_CLOCK_VIRTUAL)
+		return atomic_load_explicit(&clk->vnow, memory_order_relaxed);
+	return co_clock_now_real(clk);
+}
 
 /*
  * Saturating tick arithmetic: time never wraps inside the library.  A due
@@ -133,11 +142,19 @@ co_tick_add(uint64_t t, uint64_t n)
 /* The calling thread's home dispatcher on clk (callout.md section 2). */
 int co_home_cpu(struct callout_clock *clk);
 
+/*
+ * A thread's identity for the single-owner check: the address of a
+ * thread-local byte, one instruction to compute (initial-exec TLS), where
+ * pthread_self() is a call into libc on every arm and cancel.
+ */
+extern _Thread_local char co_thread_token
+    __attribute__((tls_model("initial-exec")));
+
 /* True if the calling thread may use clk (single-owner check). */
 static inline bool
 co_clock_owner_ok(const struct callout_clock *clk)
 {
-	return clk->locking || pthread_equal(pthread_self(), clk->owner);
+	return clk->locking || clk->owner == &co_thread_token;
 }
 
 /* An earlier expiry was filed on q: wake its thread if it sleeps longer. */

@@ -101,15 +101,13 @@ wheel_slot(uint64_t expire, unsigned level)
 	    WHEEL_SLOT_MASK;
 }
 
-/* File n, whose expire must be later than w->now. */
+/* Link n into slot (level, slot); n->expire is already set. */
 static inline void
-wheel_insert(struct wheel *w, struct wheel_node *n, uint64_t expire)
+wheel_link_at(struct wheel *w, struct wheel_node *n, unsigned level,
+    unsigned slot)
 {
-	unsigned level = wheel_level(w->now, expire);
-	unsigned slot = wheel_slot(expire, level);
 	struct wheel_node **head = &w->slot[level][slot];
 
-	n->expire = expire;
 	n->next = *head;
 	if (n->next != NULL)
 		n->next->pprev = &n->next;
@@ -117,6 +115,36 @@ wheel_insert(struct wheel *w, struct wheel_node *n, uint64_t expire)
 	*head = n;
 	w->occupied[level] |= 1ull << slot;
 	w->levels |= 1ull << level;
+}
+
+/* Unlink n from slot (level, slot), clearing the bits if it empties. */
+static inline void
+wheel_unlink_at(struct wheel *w, struct wheel_node *n, unsigned level,
+    unsigned slot)
+{
+	struct wheel_node *next = n->next;
+
+	*n->pprev = next;
+	if (next != NULL) {
+		next->pprev = n->pprev;
+		return;
+	}
+	/* Maybe the slot is empty now: only then touch the bitmaps. */
+	if (w->slot[level][slot] == NULL) {
+		w->occupied[level] &= ~(1ull << slot);
+		if (w->occupied[level] == 0)
+			w->levels &= ~(1ull << level);
+	}
+}
+
+/* File n, whose expire must be later than w->now. */
+static inline void
+wheel_insert(struct wheel *w, struct wheel_node *n, uint64_t expire)
+{
+	unsigned level = wheel_level(w->now, expire);
+
+	n->expire = expire;
+	wheel_link_at(w, n, level, wheel_slot(expire, level));
 }
 
 /*
@@ -128,22 +156,15 @@ wheel_insert(struct wheel *w, struct wheel_node *n, uint64_t expire)
 static inline void
 wheel_remove(struct wheel *w, struct wheel_node *n)
 {
-	struct wheel_node *next = n->next;
+	unsigned level;
 
-	*n->pprev = next;
-	if (next != NULL) {
-		next->pprev = n->pprev;
+	if (n->next != NULL) { /* not last in its slot: no bitmap to fix */
+		n->next->pprev = n->pprev;
+		*n->pprev = n->next;
 		return;
 	}
-	/* Maybe the slot is empty now: only then touch the bitmaps. */
-	unsigned level = wheel_level(w->now, n->expire);
-	unsigned slot = wheel_slot(n->expire, level);
-
-	if (w->slot[level][slot] == NULL) {
-		w->occupied[level] &= ~(1ull << slot);
-		if (w->occupied[level] == 0)
-			w->levels &= ~(1ull << level);
-	}
+	level = wheel_level(w->now, n->expire);
+	wheel_unlink_at(w, n, level, wheel_slot(n->expire, level));
 }
 
 /*
@@ -154,14 +175,15 @@ static inline void
 wheel_rearm(struct wheel *w, struct wheel_node *n, uint64_t expire)
 {
 	unsigned lo = wheel_level(w->now, n->expire);
+	unsigned so = wheel_slot(n->expire, lo);
 	unsigned ln = wheel_level(w->now, expire);
+	unsigned sn = wheel_slot(expire, ln);
 
-	if (lo == ln && wheel_slot(n->expire, lo) == wheel_slot(expire, ln)) {
-		n->expire = expire;
+	n->expire = expire;
+	if (lo == ln && so == sn)
 		return;
-	}
-	wheel_remove(w, n);
-	wheel_insert(w, n, expire);
+	wheel_unlink_at(w, n, lo, so);
+	wheel_link_at(w, n, ln, sn);
 }
 
 #endif /* !CALLOUT_WHEEL_H */
