@@ -101,8 +101,8 @@ co_unfile(struct co_queue *q, struct co_callout *c)
 		wheel_remove(&q->wheel, &c->node);
 }
 
-bool
-co_cancel_locked(struct co_callout *c, struct co_queue *q)
+static inline __attribute__((always_inline)) bool
+co_cancel(struct co_callout *c, struct co_queue *q)
 {
 	if (!(c->state & CO_PENDING))
 		return false;
@@ -111,6 +111,12 @@ co_cancel_locked(struct co_callout *c, struct co_queue *q)
 	q->counters.stopped++;
 	co_external_cancelled(q, c->node.expire);
 	return true;
+}
+
+bool
+co_cancel_locked(struct co_callout *c, struct co_queue *q)
+{
+	return co_cancel(c, q);
 }
 
 /*
@@ -431,7 +437,7 @@ callout_stop(callout_t *ct)
 		return false;
 	q = co_lock(c);
 	expired = (c->state & CO_FIRED) != 0;
-	co_cancel_locked(c, q);
+	co_cancel(c, q);
 	c->state &= ~CO_FIRED;
 	co_queue_unlock(q);
 	return expired;
