@@ -268,9 +268,10 @@ gen_session_b(struct stream *s, uint64_t n)
  * Session C, TCP connections: per connection a retransmit, delayed-ack,
  * idle and keepalive timer (ids 4c..4c+3); N/4 connections.  Each send
  * re-arms the retransmit and idle timers; acks come back in order a few
- * sends later and cancel the retransmit and re-arm keepalive; received
- * data arms the delayed ack, which the next send usually cancels.  One ack
- * in 500 is lost (the retransmit fires) and one delayed ack in 100 is
+ * sends later and cancel the retransmit and re-arm keepalive; data
+ * received on a connection with a send outstanding arms the delayed ack,
+ * which the ack or the next send usually cancels.  One ack in 500 is lost
+ * (the retransmit fires) and one delayed ack in 100 is
  * left to fire.  The clock moves 1 ms every M/1000 operations (1000 by
  * default), so the stream covers about one second.
  */
@@ -315,10 +316,15 @@ gen_session_c(struct stream *s, uint64_t n)
 			rlen--;
 			if (rng() % 500 != 0)
 				st_push(s, op_make(OP_CANCEL, 4 * a, 0));
+			/* the ack we send with it covers a delayed ack */
+			if (rng() % 100 != 0)
+				st_push(s, op_make(OP_CANCEL, 4 * a + 1, 0));
 			st_push(s, op_make(OP_ARM, 4 * a + 3, 7200000));
 		} else {
-			/* data received: delayed ack */
-			st_push(s, op_make(OP_ARM, 4 * c + 1, 40));
+			/* data received on a busy connection: delayed ack */
+			uint32_t b = ring[(rhead + rng() % rlen) % 64];
+
+			st_push(s, op_make(OP_ARM, 4 * b + 1, 40));
 		}
 		if (s->nops - last_adv >= (m >= 1000 ? m / 1000 : 1)) {
 			st_push(s, op_make(OP_ADVANCE, 0, 1));
