@@ -908,7 +908,7 @@ write_gnuplot(const char *dir)
 			fprintf(f, "\n");
 		}
 		fprintf(f, "EOD\n");
-		fprintf(f, "set output '%s/%s.png'\n", dir, fname);
+		fprintf(f, "set output '%s.png'\n", fname);
 		if (strcmp(wl, "trace") == 0) {
 			fprintf(f,
 			    "unset logscale\nset style data histogram\n"
