@@ -5,8 +5,8 @@
 # (clang sanitizers and libFuzzer, valgrind, mandoc, pkg-config), the
 # benchmark peers (libevent, libuv) and the charts (gnuplot).
 set -eu
-packages="cmake make gcc clang libclang-rt-14-dev valgrind mandoc pkg-config
-libevent-dev libuv1-dev gnuplot-nox"
+packages="build-essential cmake clang libclang-rt-14-dev valgrind mandoc
+pkg-config libevent-dev libuv1-dev gnuplot-nox"
 
 missing=""
 for p in $packages; do
