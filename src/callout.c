@@ -220,6 +220,35 @@ co_arm_place(struct co_callout *c, struct co_queue *q, int cpu,
 }
 
 /*
+ * The wheel and state part of every arm: c is on q (locked), not moving.
+ * `unfiled`: c is PENDING but was taken off another queue's wheel.
+ * Returns whether c was pending.
+ */
+static inline __attribute__((always_inline)) bool
+co_file(struct co_callout *c, struct co_queue *q, uint64_t expire,
+    bool unfiled)
+{
+	bool was_pending = (c->state & CO_PENDING) != 0;
+
+	if (__builtin_expect(expire <= q->wheel.now, 0))
+		expire = co_tick_add(q->wheel.now, 1);
+	if (!was_pending) {
+		wheel_insert(&q->wheel, &c->node, expire);
+		q->counters.armed++;
+	} else if (__builtin_expect(unfiled, 0)) {
+		wheel_insert(&q->wheel, &c->node, expire);
+	} else if (__builtin_expect(c->node.expire > q->wheel.now, 1)) {
+		wheel_rearm(&q->wheel, &c->node, expire);
+	} else {
+		wheel_list_remove(&q->expired, &c->node);
+		wheel_insert(&q->wheel, &c->node, expire);
+	}
+	c->state = (uint16_t)((c->state & ~(CO_FIRED | CO_INVOKING)) |
+	    CO_PENDING);
+	return was_pending;
+}
+
+/*
  * File c at `expire`, already known to be later than the clock's present
  * (the callers read the clock once: on a threaded clock that is a system
  * call's worth of time).  Inline: this is the arm path.
@@ -233,23 +262,7 @@ co_arm_file(struct co_callout *c, struct co_queue *q, uint64_t expire,
 
 	if (__builtin_expect(clk->ndisp > 1, 0))
 		q = co_arm_place(c, q, cpu, &unfiled);
-	if (__builtin_expect(expire <= q->wheel.now, 0))
-		expire = co_tick_add(q->wheel.now, 1);
-
-	*was_pending = (c->state & CO_PENDING) != 0;
-	if (!*was_pending) {
-		wheel_insert(&q->wheel, &c->node, expire);
-		q->counters.armed++;
-	} else if (__builtin_expect(unfiled, 0)) {
-		wheel_insert(&q->wheel, &c->node, expire);
-	} else if (__builtin_expect(c->node.expire > q->wheel.now, 1)) {
-		wheel_rearm(&q->wheel, &c->node, expire);
-	} else {
-		wheel_list_remove(&q->expired, &c->node);
-		wheel_insert(&q->wheel, &c->node, expire);
-	}
-	c->state = (uint16_t)((c->state & ~(CO_FIRED | CO_INVOKING)) |
-	    CO_PENDING);
+	*was_pending = co_file(c, q, expire, unfiled);
 	if (clk->mode != CALLOUT_CLOCK_VIRTUAL) {
 		/* A precision window only needs a wake-up before it closes. */
 		if (c->slack != 0) {
@@ -385,8 +398,30 @@ callout_setfunc(callout_t *ct, void (*fn)(void *), void *arg)
 	co_queue_unlock(q);
 }
 
-void
-callout_reset(callout_t *ct, int ticks, void (*fn)(void *), void *arg)
+/*
+ * The queue of c if this call may take the direct path: c looks alive and
+ * sits on a single-owner virtual clock owned by the caller, where an arm
+ * or cancel is the wheel's work and nothing else (no lock, no dispatcher
+ * to place or wake).  NULL sends the call down the general path, which
+ * also reports every misuse.
+ */
+static inline struct co_queue *
+co_direct_queue(struct co_callout *c)
+{
+	struct co_queue *q;
+
+	if (__builtin_expect(c == NULL || c->magic != CO_MAGIC, 0))
+		return NULL;
+	q = atomic_load_explicit(&c->q, memory_order_relaxed);
+	if (__builtin_expect(!q->clk->direct ||
+		q->clk->owner != &co_thread_token, 0))
+		return NULL;
+	return q;
+}
+
+static void
+callout_reset_general(callout_t *ct, int ticks, void (*fn)(void *),
+    void *arg)
 {
 	struct co_callout *c = co_of(ct);
 	struct co_queue *q;
@@ -404,6 +439,25 @@ callout_reset(callout_t *ct, int ticks, void (*fn)(void *), void *arg)
 	q = co_arm_ticks(c, q, ticks < 1 ? 1 : (uint64_t)ticks, -1,
 	    &was_pending);
 	co_queue_unlock(q);
+}
+
+void
+callout_reset(callout_t *ct, int ticks, void (*fn)(void *), void *arg)
+{
+	struct co_callout *c = co_of(ct);
+	struct co_queue *q = co_direct_queue(c);
+
+	if (__builtin_expect(q != NULL && fn != NULL, 1)) {
+		uint64_t now = atomic_load_explicit(&q->clk->vnow,
+		    memory_order_relaxed);
+
+		c->fn = fn;
+		c->arg = arg;
+		co_file(c, q, co_tick_add(now, ticks < 1 ? 1 : (uint64_t)ticks),
+		    false);
+		return;
+	}
+	callout_reset_general(ct, ticks, fn, arg);
 }
 
 void
@@ -430,12 +484,14 @@ bool
 callout_stop(callout_t *ct)
 {
 	struct co_callout *c = co_of(ct);
-	struct co_queue *q;
+	struct co_queue *q = co_direct_queue(c);
 	bool expired;
 
-	if (!co_check("callout_stop", c))
-		return false;
-	q = co_lock(c);
+	if (__builtin_expect(q == NULL, 0)) {
+		if (!co_check("callout_stop", c))
+			return false;
+		q = co_lock(c);
+	}
 	expired = (c->state & CO_FIRED) != 0;
 	co_cancel(c, q);
 	c->state &= ~CO_FIRED;

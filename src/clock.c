@@ -119,6 +119,8 @@ callout_clock_create(const struct callout_clock_params *p)
 	clk->ndisp = ndisp;
 	clk->nqueues = p->mode == CALLOUT_CLOCK_THREADED ? ndisp : 1;
 	clk->locking = !(p->flags & CALLOUT_CLOCK_SINGLE_OWNER);
+	clk->direct = !clk->locking && clk->mode == CALLOUT_CLOCK_VIRTUAL &&
+	    clk->ndisp == 1;
 	clk->id = atomic_fetch_add(&clock_ids, 1);
 	clk->start_ticks = p->start_ticks;
 	clk->system_time_at_start = p->system_time_at_start == INT64_MIN ?

@@ -72,6 +72,7 @@ struct callout_clock {
 	int ndisp;
 	int nqueues;  /* ndisp in threaded mode, else 1 */
 	bool locking; /* false on a single-owner clock */
+	bool direct;  /* single-owner virtual: an arm is only the wheel's */
 	uint64_t id;  /* unique over the process's life (home caches) */
 	uint64_t start_ticks;
 	int64_t system_time_at_start;
