@@ -27,27 +27,6 @@ make_clock(int mode)
 	return callout_clock_create(&p);
 }
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		continue;
-}
-
-/* Wait (up to 5 s) until *flag is nonzero; false on timeout. */
-static bool
-wait_flag(atomic_int *flag)
-{
-	for (int i = 0; i < 5000; i++) {
-		if (atomic_load(flag))
-			return true;
-		sleep_ms(1);
-	}
-	return false;
-}
-
 /* Wait until the dispatcher has taken c off its queue (PENDING cleared). */
 static bool
 wait_dispatched(struct callout *c)

@@ -23,15 +23,6 @@
 #define NRECS 16
 #define NWORKERS 4
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		continue;
-}
-
 static uint64_t
 rnd(uint64_t *x)
 {

@@ -24,26 +24,6 @@
 
 #include "check.h"
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		continue;
-}
-
-static bool
-wait_flag(atomic_int *flag)
-{
-	for (int i = 0; i < 5000; i++) {
-		if (atomic_load(flag))
-			return true;
-		sleep_ms(1);
-	}
-	return false;
-}
-
 static struct callout_clock *
 make_threaded(int ndisp)
 {
