@@ -24,7 +24,8 @@ heartbeat_fn(void *arg)
 	printf("tick %4llu: %s beat %d\n",
 	    (unsigned long long)callout_clock_ticks(clk), h->name, ++h->beats);
 	if (h->beats < 3)
-		callout_schedule(&h->co, h->period); /* re-arm from the handler */
+		callout_schedule(
+		    &h->co, h->period); /* re-arm from the handler */
 }
 
 static void
@@ -59,8 +60,8 @@ main(void)
 
 	callout_clock_advance(clk, 1000); /* one simulated second */
 	bool expired = callout_expired(&once);
-	printf("after one second: once expired %d, stop returns %d\n",
-	    expired, callout_stop(&once));
+	printf("after one second: once expired %d, stop returns %d\n", expired,
+	    callout_stop(&once));
 
 	struct callout_counters k;
 	callout_clock_counters(clk, &k);

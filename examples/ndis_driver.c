@@ -88,7 +88,7 @@ main(void)
 
 	NdisEmuDestroyMiniport(ad.miniport);
 	return ad.watchdog_runs == 10 && ad.polls == 5 && pc.in_use == 0 &&
-		cancelled ?
-	    0 :
-	    1;
+		cancelled
+	    ? 0
+	    : 1;
 }

@@ -40,7 +40,7 @@ main(void)
 	pthread_mutex_unlock(&stats_lock);
 	callout_destroy(&poll_co);
 
-	printf("polled %d times in 0.5 s (about 10 on an idle machine)\n",
-	    seen);
+	printf(
+	    "polled %d times in 0.5 s (about 10 on an idle machine)\n", seen);
 	return seen >= 1 ? 0 : 1;
 }

@@ -32,8 +32,8 @@ typedef struct callout {
 } callout_t;
 
 void callout_init(callout_t *c, unsigned flags);
-void callout_init_clock(callout_t *c, struct callout_clock *clk,
-    unsigned flags);
+void callout_init_clock(
+    callout_t *c, struct callout_clock *clk, unsigned flags);
 void callout_destroy(callout_t *c);
 void callout_setfunc(callout_t *c, void (*fn)(void *), void *arg);
 void callout_reset(callout_t *c, int ticks, void (*fn)(void *), void *arg);

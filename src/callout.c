@@ -54,8 +54,8 @@ co_check_slow(const char *call, const struct co_callout *c)
 		return false;
 	}
 	if (!co_clock_owner_ok(co_queue_get(c)->clk)) {
-		co_misuse(call, c,
-		    "single-owner clock used from another thread");
+		co_misuse(
+		    call, c, "single-owner clock used from another thread");
 		return false;
 	}
 	return true;
@@ -126,8 +126,7 @@ co_cancel_locked(struct co_callout *c, struct co_queue *q)
  * nothing).
  */
 static bool
-co_lock_second(struct co_callout *c, struct co_queue *from,
-    struct co_queue *to)
+co_lock_second(struct co_callout *c, struct co_queue *from, struct co_queue *to)
 {
 	if (pthread_mutex_trylock(&to->lock) == 0)
 		return true;
@@ -173,8 +172,7 @@ co_arm_target(struct co_callout *c, struct co_queue *q, int cpu)
  * caller must start over (holding nothing).
  */
 static struct co_queue *
-co_move_locked(struct co_callout *c, struct co_queue *q, int cpu,
-    bool *unfiled)
+co_move_locked(struct co_callout *c, struct co_queue *q, int cpu, bool *unfiled)
 {
 	struct co_queue *tq = co_queue_of_cpu(q->clk, cpu);
 
@@ -201,8 +199,7 @@ co_move_locked(struct co_callout *c, struct co_queue *q, int cpu,
  * the queue c is on, locked.
  */
 static struct co_queue *
-co_arm_place(struct co_callout *c, struct co_queue *q, int cpu,
-    bool *unfiled)
+co_arm_place(struct co_callout *c, struct co_queue *q, int cpu, bool *unfiled)
 {
 	for (;;) {
 		int target = co_arm_target(c, q, cpu);
@@ -225,8 +222,7 @@ co_arm_place(struct co_callout *c, struct co_queue *q, int cpu,
  * Returns whether c was pending.
  */
 static inline __attribute__((always_inline)) bool
-co_file(struct co_callout *c, struct co_queue *q, uint64_t expire,
-    bool unfiled)
+co_file(struct co_callout *c, struct co_queue *q, uint64_t expire, bool unfiled)
 {
 	bool was_pending = (c->state & CO_PENDING) != 0;
 
@@ -243,8 +239,8 @@ co_file(struct co_callout *c, struct co_queue *q, uint64_t expire,
 		wheel_list_remove(&q->expired, &c->node);
 		wheel_insert(&q->wheel, &c->node, expire);
 	}
-	c->state = (uint16_t)((c->state & ~(CO_FIRED | CO_INVOKING)) |
-	    CO_PENDING);
+	c->state =
+	    (uint16_t)((c->state & ~(CO_FIRED | CO_INVOKING)) | CO_PENDING);
 	return was_pending;
 }
 
@@ -254,8 +250,8 @@ co_file(struct co_callout *c, struct co_queue *q, uint64_t expire,
  * call's worth of time).  Inline: this is the arm path.
  */
 static inline __attribute__((always_inline)) struct co_queue *
-co_arm_file(struct co_callout *c, struct co_queue *q, uint64_t expire,
-    int cpu, bool *was_pending)
+co_arm_file(struct co_callout *c, struct co_queue *q, uint64_t expire, int cpu,
+    bool *was_pending)
 {
 	struct callout_clock *clk = q->clk;
 	bool unfiled = false;
@@ -286,18 +282,18 @@ co_arm_at_locked(struct co_callout *c, struct co_queue *q, uint64_t expire,
 }
 
 static inline __attribute__((always_inline)) struct co_queue *
-co_arm_ticks(struct co_callout *c, struct co_queue *q, uint64_t ticks,
-    int cpu, bool *was_pending)
+co_arm_ticks(struct co_callout *c, struct co_queue *q, uint64_t ticks, int cpu,
+    bool *was_pending)
 {
 	uint64_t now = co_clock_now(q->clk);
 
-	return co_arm_file(c, q, co_tick_add(now, ticks < 1 ? 1 : ticks), cpu,
-	    was_pending);
+	return co_arm_file(
+	    c, q, co_tick_add(now, ticks < 1 ? 1 : ticks), cpu, was_pending);
 }
 
 struct co_queue *
-co_arm_locked(struct co_callout *c, struct co_queue *q, uint64_t ticks,
-    int cpu, bool *was_pending)
+co_arm_locked(struct co_callout *c, struct co_queue *q, uint64_t ticks, int cpu,
+    bool *was_pending)
 {
 	return co_arm_ticks(c, q, ticks, cpu, was_pending);
 }
@@ -413,15 +409,14 @@ co_direct_queue(struct co_callout *c)
 	if (__builtin_expect(c == NULL || c->magic != CO_MAGIC, 0))
 		return NULL;
 	q = atomic_load_explicit(&c->q, memory_order_relaxed);
-	if (__builtin_expect(!q->clk->direct ||
-		q->clk->owner != &co_thread_token, 0))
+	if (__builtin_expect(
+		!q->clk->direct || q->clk->owner != &co_thread_token, 0))
 		return NULL;
 	return q;
 }
 
 static void
-callout_reset_general(callout_t *ct, int ticks, void (*fn)(void *),
-    void *arg)
+callout_reset_general(callout_t *ct, int ticks, void (*fn)(void *), void *arg)
 {
 	struct co_callout *c = co_of(ct);
 	struct co_queue *q;
@@ -436,8 +431,8 @@ callout_reset_general(callout_t *ct, int ticks, void (*fn)(void *),
 	q = co_lock(c);
 	c->fn = fn;
 	c->arg = arg;
-	q = co_arm_ticks(c, q, ticks < 1 ? 1 : (uint64_t)ticks, -1,
-	    &was_pending);
+	q = co_arm_ticks(
+	    c, q, ticks < 1 ? 1 : (uint64_t)ticks, -1, &was_pending);
 	co_queue_unlock(q);
 }
 
@@ -448,8 +443,8 @@ callout_reset(callout_t *ct, int ticks, void (*fn)(void *), void *arg)
 	struct co_queue *q = co_direct_queue(c);
 
 	if (__builtin_expect(q != NULL && fn != NULL, 1)) {
-		uint64_t now = atomic_load_explicit(&q->clk->vnow,
-		    memory_order_relaxed);
+		uint64_t now =
+		    atomic_load_explicit(&q->clk->vnow, memory_order_relaxed);
 
 		c->fn = fn;
 		c->arg = arg;
@@ -475,8 +470,8 @@ callout_schedule(callout_t *ct, int ticks)
 		co_misuse("callout_schedule", c, "no handler set");
 		return;
 	}
-	q = co_arm_ticks(c, q, ticks < 1 ? 1 : (uint64_t)ticks, -1,
-	    &was_pending);
+	q = co_arm_ticks(
+	    c, q, ticks < 1 ? 1 : (uint64_t)ticks, -1, &was_pending);
 	co_queue_unlock(q);
 }
 
@@ -613,8 +608,8 @@ callout_bind(callout_t *ct, unsigned int cpu)
 		q = co_lock(c); /* moved meanwhile: check again */
 		if ((c->state & CO_PENDING) || co_is_running(c, q)) {
 			co_queue_unlock(q);
-			co_misuse("callout_bind", c,
-			    "callout is pending or running");
+			co_misuse(
+			    "callout_bind", c, "callout is pending or running");
 			return;
 		}
 	}

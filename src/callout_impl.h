@@ -17,31 +17,31 @@
 #define CO_MAGIC 0x436c6f75u /* "Clou": set by init, cleared by destroy */
 
 /* State bits (co_callout.state), changed under the queue lock. */
-#define CO_PENDING  0x0001u /* on the wheel or the expired list */
-#define CO_FIRED    0x0002u /* expired since last armed */
+#define CO_PENDING 0x0001u  /* on the wheel or the expired list */
+#define CO_FIRED 0x0002u    /* expired since last armed */
 #define CO_INVOKING 0x0004u /* handler started, not acknowledged */
-#define CO_BOUND    0x0008u /* callout_bind: never migrates */
-#define CO_ACTIVE   0x0010u /* FreeBSD: reset..stop/deactivate */
+#define CO_BOUND 0x0008u    /* callout_bind: never migrates */
+#define CO_ACTIVE 0x0010u   /* FreeBSD: reset..stop/deactivate */
 #define CO_DRAINING 0x0020u /* FreeBSD: a drain waits on it */
 
 /* Constant flags (co_callout.kind), set at init and only read after. */
-#define CO_K_MPSAFE  0x0001u /* no giant lock around the handler */
-#define CO_K_MTX     0x0002u /* FreeBSD init_mtx: handler under a mutex */
+#define CO_K_MPSAFE 0x0001u  /* no giant lock around the handler */
+#define CO_K_MTX 0x0002u     /* FreeBSD init_mtx: handler under a mutex */
 #define CO_K_RETUNLK 0x0004u /* FreeBSD CALLOUT_RETURNUNLOCKED */
-#define CO_K_POOLED  0x0008u /* lent by the pool */
+#define CO_K_POOLED 0x0008u  /* lent by the pool */
 #define CO_K_FREEBSD 0x0010u /* a FreeBSD struct callout (80 bytes) */
 
 struct co_callout {
-	struct wheel_node node;		/* 24 */
-	void (*fn)(void *);		/* 32 */
-	void *arg;			/* 40 */
-	_Atomic(struct co_queue *) q;	/* 48: queue it is on */
-	uint32_t magic;			/* 52 */
-	uint16_t state;			/* 54 */
-	uint16_t cpu;			/* 56: dispatcher (NT processor) */
-	uint16_t kind;			/* 58 */
-	uint16_t gen;			/* 60: incarnation, set by init */
-	uint32_t slack;			/* 64: ticks it may run late (FreeBSD
+	struct wheel_node node;       /* 24 */
+	void (*fn)(void *);           /* 32 */
+	void *arg;                    /* 40 */
+	_Atomic(struct co_queue *) q; /* 48: queue it is on */
+	uint32_t magic;               /* 52 */
+	uint16_t state;               /* 54 */
+	uint16_t cpu;                 /* 56: dispatcher (NT processor) */
+	uint16_t kind;                /* 58 */
+	uint16_t gen;                 /* 60: incarnation, set by init */
+	uint32_t slack;               /* 64: ticks it may run late (FreeBSD
 					   precision); 0 for exact callouts */
 };
 
@@ -63,8 +63,8 @@ co_from_node(struct wheel_node *n)
 static inline struct co_queue *
 co_queue_get(const struct co_callout *c)
 {
-	return atomic_load_explicit(&((struct co_callout *)c)->q,
-	    memory_order_acquire);
+	return atomic_load_explicit(
+	    &((struct co_callout *)c)->q, memory_order_acquire);
 }
 
 struct co_queue *co_lock_slow(struct co_callout *c, struct co_queue *q);
@@ -135,8 +135,8 @@ co_running_here(const struct co_callout *c, const struct co_queue *q)
  * Returns the queue c is on, locked (it may have moved meanwhile), and
  * sets *waited.
  */
-struct co_queue *co_wait_not_running(struct co_callout *c,
-    struct co_queue *q, pthread_mutex_t *interlock, bool *waited);
+struct co_queue *co_wait_not_running(struct co_callout *c, struct co_queue *q,
+    pthread_mutex_t *interlock, bool *waited);
 
 bool co_check_slow(const char *call, const struct co_callout *c);
 

@@ -12,9 +12,9 @@
 #include "callout_impl.h"
 #include "misuse.h"
 
-#define CO_MAX_DISPATCHERS 1024	 /* fits callout.cpu with room to spare */
-#define CO_MAX_HZ	   1000000 /* a tick must be at least 1 us */
-#define NT_EPOCH_OFFSET	   116444736000000000LL /* 1601 -> 1970, 100 ns */
+#define CO_MAX_DISPATCHERS 1024 /* fits callout.cpu with room to spare */
+#define CO_MAX_HZ 1000000       /* a tick must be at least 1 us */
+#define NT_EPOCH_OFFSET 116444736000000000LL /* 1601 -> 1970, 100 ns */
 
 void (*co_pooled_orphan)(struct co_callout *c);
 void (*co_last_clock_gone)(void);
@@ -123,9 +123,9 @@ callout_clock_create(const struct callout_clock_params *p)
 	    clk->ndisp == 1;
 	clk->id = atomic_fetch_add(&clock_ids, 1);
 	clk->start_ticks = p->start_ticks;
-	clk->system_time_at_start = p->system_time_at_start == INT64_MIN ?
-	    real_nt_time() :
-	    p->system_time_at_start;
+	clk->system_time_at_start = p->system_time_at_start == INT64_MIN
+	    ? real_nt_time()
+	    : p->system_time_at_start;
 	clock_gettime(CLOCK_MONOTONIC, &clk->mono_start);
 	clk->owner = &co_thread_token;
 	atomic_init(&clk->vnow, p->start_ticks);
@@ -303,8 +303,8 @@ co_tick_start(const struct callout_clock *clk, uint64_t t)
 	uint64_t d = t > clk->start_ticks ? t - clk->start_ticks : 0;
 	uint64_t sec = d / (uint64_t)clk->hz;
 	uint64_t rem = d % (uint64_t)clk->hz;
-	uint64_t nsec = (rem * 1000000000u + (uint64_t)clk->hz - 1) /
-	    (uint64_t)clk->hz;
+	uint64_t nsec =
+	    (rem * 1000000000u + (uint64_t)clk->hz - 1) / (uint64_t)clk->hz;
 
 	if (sec > (uint64_t)INT64_MAX / 2) { /* saturate: "never" */
 		ts.tv_sec = INT64_MAX / 2;
@@ -408,7 +408,8 @@ co_home_cpu(struct callout_clock *clk)
 	e = home_find(clk);
 	if (e != NULL)
 		return e->cpu;
-	cpu = (int)(atomic_fetch_add(&clk->next_home, 1) % (unsigned)clk->ndisp);
+	cpu =
+	    (int)(atomic_fetch_add(&clk->next_home, 1) % (unsigned)clk->ndisp);
 	home_store(clk, cpu);
 	return cpu;
 }
@@ -436,8 +437,8 @@ co_default_clock(void)
 {
 	struct callout_clock *clk = atomic_load(&default_clock);
 
-	if (clk != NULL && atomic_load_explicit(&default_used,
-			       memory_order_relaxed))
+	if (clk != NULL &&
+	    atomic_load_explicit(&default_used, memory_order_relaxed))
 		return clk;
 	pthread_mutex_lock(&default_lock);
 	clk = atomic_load(&default_clock);
@@ -531,8 +532,8 @@ callout_ticks(void)
 }
 
 void
-co_clock_set_tick_hook(struct callout_clock *clk, co_tick_hook_fn *fn,
-    void *ctx)
+co_clock_set_tick_hook(
+    struct callout_clock *clk, co_tick_hook_fn *fn, void *ctx)
 {
 	/* Dispatcher threads read the hook under their queue's lock. */
 	for (int i = 0; i < clk->nqueues; i++)
@@ -544,8 +545,8 @@ co_clock_set_tick_hook(struct callout_clock *clk, co_tick_hook_fn *fn,
 }
 
 void
-callout_clock_counters(const struct callout_clock *clk,
-    struct callout_counters *out)
+callout_clock_counters(
+    const struct callout_clock *clk, struct callout_counters *out)
 {
 	if (out == NULL) {
 		co_misuse("callout_clock_counters", clk, "NULL out");

@@ -30,28 +30,28 @@ struct co_callout;
 struct co_queue {
 	pthread_mutex_t lock; /* unused on a single-owner clock */
 	struct wheel wheel;
-	struct wheel_list expired; /* due, not yet dispatched: still PENDING */
+	struct wheel_list expired;  /* due, not yet dispatched: still PENDING */
 	struct co_callout *running; /* handler being called, or NULL */
 	pthread_t running_thread;
-	uint16_t running_gen;	/* its incarnation (co_callout.gen) */
-	bool run_cancelled;	/* FreeBSD lock-assisted cancel of running */
-	bool run_started;	/* FreeBSD: the handler holds its lock */
-	bool run_finished;	/* FreeBSD: returned, lock not yet dropped */
-	bool hooks_due;		/* co_clock_kick_hooks: run the tick hook */
-	bool has_slack;		/* a callout with a precision window was
+	uint16_t running_gen; /* its incarnation (co_callout.gen) */
+	bool run_cancelled;   /* FreeBSD lock-assisted cancel of running */
+	bool run_started;     /* FreeBSD: the handler holds its lock */
+	bool run_finished;    /* FreeBSD: returned, lock not yet dropped */
+	bool hooks_due;       /* co_clock_kick_hooks: run the tick hook */
+	bool has_slack;       /* a callout with a precision window was
 				   armed here since the wheel was empty */
 	void (*run_drain_fn)(void *); /* FreeBSD async drain, after run */
 	void *run_drain_arg;
 	unsigned halt_waiters;
-	pthread_cond_t done;	/* broadcast when `running` finishes */
+	pthread_cond_t done; /* broadcast when `running` finishes */
 	struct callout_clock *clk;
 	int index;
 	struct callout_counters counters; /* under `lock` */
 
 	/* Threaded mode. */
 	pthread_t thread;
-	pthread_cond_t wake;	 /* earlier work armed, or stop */
-	uint64_t sleep_until;	 /* tick the thread sleeps until */
+	pthread_cond_t wake;  /* earlier work armed, or stop */
+	uint64_t sleep_until; /* tick the thread sleeps until */
 	bool thread_started;
 };
 
@@ -62,8 +62,7 @@ struct co_queue {
  * callout_clock_run in external mode, after each batch on a dispatcher.
  * It returns how many routines it ran.
  */
-typedef unsigned co_tick_hook_fn(struct callout_clock *clk, int cpu,
-    void *ctx);
+typedef unsigned co_tick_hook_fn(struct callout_clock *clk, int cpu, void *ctx);
 
 struct callout_clock {
 	int hz;
@@ -77,17 +76,17 @@ struct callout_clock {
 	uint64_t start_ticks;
 	int64_t system_time_at_start;
 	struct timespec mono_start; /* CLOCK_MONOTONIC at start_ticks */
-	const void *owner;	    /* single owner: its co_thread_token */
+	const void *owner;          /* single owner: its co_thread_token */
 
-	_Atomic uint64_t vnow;		/* virtual mode: current tick */
-	atomic_bool advancing;		/* an advance or run is under way */
+	_Atomic uint64_t vnow; /* virtual mode: current tick */
+	atomic_bool advancing; /* an advance or run is under way */
 	/* The clock the advancing thread was inside before this one;
 	 * only that thread reads or writes it (co_clock_advancing_here). */
 	struct callout_clock *advancing_outer;
-	atomic_uint next_home;		/* round-robin home assignment */
+	atomic_uint next_home;           /* round-robin home assignment */
 	_Atomic uint64_t caller_pending; /* caller-owned callouts pending */
-	atomic_bool stopping;		 /* destroy under way */
-	int timerfd;			 /* external mode */
+	atomic_bool stopping;            /* destroy under way */
+	int timerfd;                     /* external mode */
 
 	co_tick_hook_fn *tick_hook;
 	void *tick_hook_ctx;
@@ -175,8 +174,8 @@ unsigned co_queue_dispatch(struct co_queue *q);
 void co_clock_kick_hooks(struct callout_clock *clk, int cpu);
 
 /* Give the run of tick hooks; see co_tick_hook_fn. */
-void co_clock_set_tick_hook(struct callout_clock *clk, co_tick_hook_fn *fn,
-    void *ctx);
+void co_clock_set_tick_hook(
+    struct callout_clock *clk, co_tick_hook_fn *fn, void *ctx);
 
 /* Monotonic time of the start of tick t, and the tick containing ts. */
 struct timespec co_tick_start(const struct callout_clock *clk, uint64_t t);

@@ -25,10 +25,10 @@ co_clock_enter(struct callout_clock *clk, const char *call)
 
 	if (clk->locking)
 		busy = atomic_exchange(&clk->advancing, true);
-	else if ((busy = atomic_load_explicit(&clk->advancing,
-		      memory_order_relaxed)) == false)
-		atomic_store_explicit(&clk->advancing, true,
-		    memory_order_relaxed);
+	else if ((busy = atomic_load_explicit(
+		      &clk->advancing, memory_order_relaxed)) == false)
+		atomic_store_explicit(
+		    &clk->advancing, true, memory_order_relaxed);
 	if (busy) {
 		co_misuse(call, clk,
 		    "called from a handler, or while another thread runs "
@@ -90,14 +90,13 @@ callout_clock_advance(struct callout_clock *clk, uint64_t nticks)
 	q = &clk->queues[0];
 	co_clock_run_hooks(clk); /* work already due (advance(0)) */
 	co_queue_lock(q);
-	target = co_tick_add(atomic_load_explicit(&clk->vnow,
-				 memory_order_relaxed),
-	    nticks);
+	target = co_tick_add(
+	    atomic_load_explicit(&clk->vnow, memory_order_relaxed), nticks);
 	if (target > CO_TICK_LAST)
 		target = CO_TICK_LAST;
 	co_queue_dispatch(q);
-	while (!wheel_empty(&q->wheel) &&
-	    (t = wheel_next(&q->wheel)) <= target) {
+	while (
+	    !wheel_empty(&q->wheel) && (t = wheel_next(&q->wheel)) <= target) {
 		atomic_store_explicit(&clk->vnow, t, memory_order_relaxed);
 		wheel_advance(&q->wheel, t, &q->expired);
 		if (q->expired.first == NULL)

@@ -22,11 +22,11 @@
 #include "callout_impl.h"
 
 struct co_pool_entry {
-	struct co_callout co;	/* poisoned (with data) while free */
-	void *data[3];		/* the borrower's: fn and arg, KTIMER, ... */
-	void *owner;		/* who borrowed it; checked by pin users */
-	uint32_t gen;		/* changes at every return; read under pin */
-	uint32_t index;		/* stable for the entry's life */
+	struct co_callout co; /* poisoned (with data) while free */
+	void *data[3];        /* the borrower's: fn and arg, KTIMER, ... */
+	void *owner;          /* who borrowed it; checked by pin users */
+	uint32_t gen;         /* changes at every return; read under pin */
+	uint32_t index;       /* stable for the entry's life */
 	struct co_pool_entry *next_free;
 };
 

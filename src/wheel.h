@@ -11,10 +11,10 @@
 #include <stdint.h>
 
 #define WHEEL_LEVEL_BITS 6
-#define WHEEL_SLOTS	 (1u << WHEEL_LEVEL_BITS)
-#define WHEEL_SLOT_MASK	 (WHEEL_SLOTS - 1)
-#define WHEEL_LEVELS	 11 /* 11 * 6 = 66 >= 64 bits: nothing is out of range */
-#define WHEEL_NEVER	 UINT64_MAX
+#define WHEEL_SLOTS (1u << WHEEL_LEVEL_BITS)
+#define WHEEL_SLOT_MASK (WHEEL_SLOTS - 1)
+#define WHEEL_LEVELS 11 /* 11 * 6 = 66 >= 64 bits: nothing is out of range */
+#define WHEEL_NEVER UINT64_MAX
 
 /*
  * An intrusive node.  pprev points at whatever points at us (a slot head or
@@ -34,10 +34,10 @@ struct wheel_list {
 };
 
 struct wheel {
-	uint64_t now;		     /* last tick processed */
-	uint64_t levels;	     /* bit l: level l has an occupied slot */
+	uint64_t now;    /* last tick processed */
+	uint64_t levels; /* bit l: level l has an occupied slot */
 	uint64_t occupied[WHEEL_LEVELS]; /* bit s: slot s is non-empty */
-	uint64_t work;		     /* nodes moved + slots visited */
+	uint64_t work;                   /* nodes moved + slots visited */
 	struct wheel_node *slot[WHEEL_LEVELS][WHEEL_SLOTS];
 };
 
@@ -103,8 +103,8 @@ wheel_slot(uint64_t expire, unsigned level)
 
 /* Link n into slot (level, slot); n->expire is already set. */
 static inline void
-wheel_link_at(struct wheel *w, struct wheel_node *n, unsigned level,
-    unsigned slot)
+wheel_link_at(
+    struct wheel *w, struct wheel_node *n, unsigned level, unsigned slot)
 {
 	struct wheel_node **head = &w->slot[level][slot];
 
@@ -119,8 +119,8 @@ wheel_link_at(struct wheel *w, struct wheel_node *n, unsigned level,
 
 /* Unlink n from slot (level, slot), clearing the bits if it empties. */
 static inline void
-wheel_unlink_at(struct wheel *w, struct wheel_node *n, unsigned level,
-    unsigned slot)
+wheel_unlink_at(
+    struct wheel *w, struct wheel_node *n, unsigned level, unsigned slot)
 {
 	struct wheel_node *next = n->next;
 

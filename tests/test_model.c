@@ -25,7 +25,7 @@ struct model_callout {
 	bool pending;
 	bool fired; /* NetBSD FIRED: expired since last armed */
 	uint64_t due;
-	int rearm_ticks; /* handler re-arms with this when > 0 ... */
+	int rearm_ticks;  /* handler re-arms with this when > 0 ... */
 	int rearm_budget; /* ... this many more times */
 };
 
@@ -53,8 +53,7 @@ next_rand(void)
 }
 
 static void
-record(struct fire_record **log, size_t *n, size_t *cap, int id,
-    uint64_t tick)
+record(struct fire_record **log, size_t *n, size_t *cap, int id, uint64_t tick)
 {
 	if (*n == *cap) {
 		*cap = *cap ? *cap * 2 : 4096;
@@ -62,7 +61,7 @@ record(struct fire_record **log, size_t *n, size_t *cap, int id,
 		if (*log == NULL)
 			abort();
 	}
-	(*log)[(*n)++] = (struct fire_record) { id, tick };
+	(*log)[(*n)++] = (struct fire_record){ id, tick };
 }
 
 static void
@@ -106,8 +105,10 @@ model_advance(uint64_t now, uint64_t target)
 				budget_shadow[i]--;
 				m->pending = true;
 				m->fired = false;
-				m->due = t + (uint64_t)(m->rearm_ticks < 1 ?
-					1 : m->rearm_ticks);
+				m->due = t +
+				    (uint64_t)(m->rearm_ticks < 1
+					    ? 1
+					    : m->rearm_ticks);
 			}
 		}
 	}
@@ -157,7 +158,8 @@ random_ticks(void)
 	case 4:
 		return 1 + (int)(next_rand() % 100000000);
 	case 5:
-		return next_rand() % 64 == 0 ? INT_MAX : 1 + (int)(next_rand() % 2);
+		return next_rand() % 64 == 0 ? INT_MAX
+					     : 1 + (int)(next_rand() % 2);
 	default:
 		return 1 + (int)(next_rand() % 200);
 	}
@@ -189,8 +191,8 @@ run_seed(uint64_t seed, long ops)
 	seed_now = seed;
 	rng = seed * 0x9e3779b97f4a7c15ull + 1;
 	callout_clock_params_init(&p);
-	p.start_ticks = next_rand() % 4 == 0 ? (1ull << 32) - 1000 :
-						 next_rand() % 1000000;
+	p.start_ticks =
+	    next_rand() % 4 == 0 ? (1ull << 32) - 1000 : next_rand() % 1000000;
 	p.flags = seed % 2 ? CALLOUT_CLOCK_SINGLE_OWNER : 0;
 	clk = callout_clock_create(&p);
 	now = p.start_ticks;
@@ -210,11 +212,11 @@ run_seed(uint64_t seed, long ops)
 		if (kind < 35) { /* callout_reset */
 			int t = random_ticks();
 
-			m->rearm_ticks = next_rand() % 4 == 0 ?
-			    (int)(next_rand() % 70) - 5 :
-			    0;
-			m->rearm_budget = m->rearm_ticks ? 1 + (int)(next_rand() % 3)
-							 : 0;
+			m->rearm_ticks = next_rand() % 4 == 0
+			    ? (int)(next_rand() % 70) - 5
+			    : 0;
+			m->rearm_budget =
+			    m->rearm_ticks ? 1 + (int)(next_rand() % 3) : 0;
 			budget_shadow[i] = m->rearm_budget;
 			callout_reset(&m->c, t, handler, m);
 			m->has_fn = true;
@@ -234,8 +236,9 @@ run_seed(uint64_t seed, long ops)
 			bool r = callout_stop(&m->c);
 
 			if (r != m->fired) {
-				fprintf(stderr, "stop(%d) returned %d, model %d\n",
-				    i, r, m->fired);
+				fprintf(stderr,
+				    "stop(%d) returned %d, model %d\n", i, r,
+				    m->fired);
 				failed = true;
 			}
 			m->pending = false;
@@ -274,8 +277,9 @@ run_seed(uint64_t seed, long ops)
 	struct callout_counters k;
 	callout_clock_counters(clk, &k);
 	if (k.armed != k.fired + k.stopped) {
-		fprintf(stderr, "counters: armed %" PRIu64 " != fired %" PRIu64
-				" + stopped %" PRIu64 "\n",
+		fprintf(stderr,
+		    "counters: armed %" PRIu64 " != fired %" PRIu64
+		    " + stopped %" PRIu64 "\n",
 		    k.armed, k.fired, k.stopped);
 		ok = false;
 	}

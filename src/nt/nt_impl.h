@@ -46,7 +46,7 @@ struct nt_cpu {
 	LIST_ENTRY queue;         /* queued KDPCs */
 	struct nt_run *def_first; /* captured runs for the owner */
 	struct nt_run **def_lastp;
-	unsigned inflight;      /* captured runs not yet claimed/deferred */
+	unsigned inflight; /* captured runs not yet claimed/deferred */
 	int index;
 };
 
