@@ -64,6 +64,17 @@ check_in_window(const struct win *w)
 	CHECK(w->ran <= w->to + SBT_1MS + LATE_SBT);
 }
 
+/*
+ * Did the dispatcher wake in time for w's window (to the tick)?  A loaded
+ * machine (CI, sanitizers) may wake it later; the checks that need a
+ * timely wake-up only apply when it happened.
+ */
+static bool
+woke_in_window(const struct win *w)
+{
+	return w->ran <= w->to + SBT_1MS;
+}
+
 static bool
 all_ran(struct win *w, int n)
 {
@@ -122,7 +133,8 @@ overlapping_windows_share_one_wakeup(void)
 	/* One batch: back to back (a tick boundary may fall between). */
 	CHECK(w[2].ran - w[0].ran <= SBT_1MS + LATE_SBT / 10);
 	callout_clock_counters(clk, &k);
-	CHECK_U64(k.late, 0); /* inside their windows: not late */
+	if (woke_in_window(&w[0]))
+		CHECK_U64(k.late, 0); /* inside their windows: not late */
 	callout_clock_destroy(clk);
 }
 
@@ -150,10 +162,19 @@ disjoint_windows_and_exact_callouts_wake_separately(void)
 	memset(w, 0, sizeof(w));
 	win_arm(&w[0], clk, 60 * SBT_1MS, 10 * SBT_1MS, 0);
 	win_arm(&w[1], clk, 150 * SBT_1MS, 10 * SBT_1MS, 0);
-	CHECK_U64(wakeups_for(clk, w, 2), 2);
+	uint64_t n = wakeups_for(clk, w, 2);
+	/* Two wake-ups, unless the first came so late both were due. */
+	if (w[0].ran < w[1].from)
+		CHECK_U64(n, 2);
+	else
+		CHECK(n == 1 || n == 2);
 	win_arm(&w[2], clk, 60 * SBT_1MS, 0, 0);
 	win_arm(&w[3], clk, 90 * SBT_1MS, 0, 0);
-	CHECK_U64(wakeups_for(clk, w + 2, 2), 2);
+	n = wakeups_for(clk, w + 2, 2);
+	if (w[2].ran < w[3].from)
+		CHECK_U64(n, 2);
+	else
+		CHECK(n == 1 || n == 2);
 	callout_clock_destroy(clk);
 }
 
