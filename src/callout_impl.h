@@ -117,15 +117,13 @@ co_is_running(const struct co_callout *c, const struct co_queue *q)
 static inline bool
 co_running_elsewhere(const struct co_callout *c, const struct co_queue *q)
 {
-	return co_is_running(c, q) &&
-	    !pthread_equal(q->running_thread, pthread_self());
+	return co_is_running(c, q) && q->running_thread != &co_thread_token;
 }
 
 static inline bool
 co_running_here(const struct co_callout *c, const struct co_queue *q)
 {
-	return co_is_running(c, q) &&
-	    pthread_equal(q->running_thread, pthread_self());
+	return co_is_running(c, q) && q->running_thread == &co_thread_token;
 }
 
 /*

@@ -32,13 +32,13 @@ struct co_queue {
 	struct wheel wheel;
 	struct wheel_list expired;  /* due, not yet dispatched: still PENDING */
 	struct co_callout *running; /* handler being called, or NULL */
-	pthread_t running_thread;
-	uint16_t running_gen; /* its incarnation (co_callout.gen) */
-	bool run_cancelled;   /* FreeBSD lock-assisted cancel of running */
-	bool run_started;     /* FreeBSD: the handler holds its lock */
-	bool run_finished;    /* FreeBSD: returned, lock not yet dropped */
-	bool hooks_due;       /* co_clock_kick_hooks: run the tick hook */
-	bool has_slack;       /* a callout with a precision window was
+	const void *running_thread; /* its co_thread_token */
+	uint16_t running_gen;       /* its incarnation (co_callout.gen) */
+	bool run_cancelled; /* FreeBSD lock-assisted cancel of running */
+	bool run_started;   /* FreeBSD: the handler holds its lock */
+	bool run_finished;  /* FreeBSD: returned, lock not yet dropped */
+	bool hooks_due;     /* co_clock_kick_hooks: run the tick hook */
+	bool has_slack;     /* a callout with a precision window was
 				   armed here since the wheel was empty */
 	void (*run_drain_fn)(void *); /* FreeBSD async drain, after run */
 	void *run_drain_arg;
@@ -143,9 +143,10 @@ co_tick_add(uint64_t t, uint64_t n)
 int co_home_cpu(struct callout_clock *clk);
 
 /*
- * A thread's identity for the single-owner check: the address of a
- * thread-local byte, one instruction to compute (initial-exec TLS), where
- * pthread_self() is a call into libc on every arm and cancel.
+ * A thread's identity (the single owner, the thread running a handler):
+ * the address of a thread-local byte, one instruction to compute
+ * (initial-exec TLS), where pthread_self() is a call into libc on every
+ * arm, cancel and expiry.
  */
 extern _Thread_local char co_thread_token
     __attribute__((tls_model("initial-exec")));

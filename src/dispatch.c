@@ -79,7 +79,7 @@ co_queue_dispatch(struct co_queue *q)
 			mtx = ((struct co_callout_fbsd *)c)->mtx;
 		q->running = c;
 		q->running_gen = c->gen;
-		q->running_thread = pthread_self();
+		q->running_thread = &co_thread_token;
 		q->run_cancelled = false;
 		q->run_started = false;
 		q->run_finished = false;
